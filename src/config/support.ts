@@ -1,0 +1,98 @@
+// Which directives tsrs acts on. Everything in config.md parses and validates, but a directive the
+// server does not implement yet yields a "not supported yet" warning so users are not misled. Paths are
+// dotted (`vhost.hls`, `http_api.https`); `x.*` covers `x` and everything below it.
+
+import { type ConfDirective, arg0, getChild, where } from './directive.js';
+
+export const SUPPORTED_DIRECTIVES: ReadonlySet<string> = new Set([
+  'listen',
+  'pid',
+  'daemon',
+  'srs_log_tank',
+  'srs_log_level',
+  'srs_log_level_v2',
+  'srs_log_file',
+  'max_connections',
+  'chunk_size',
+  'utc_time',
+  'pithy_print_ms',
+  'work_dir',
+  'server_id',
+  'grace_start_wait',
+  'grace_final_wait',
+  'force_grace_quit',
+  'is_full',
+  'http_api.*',
+  'http_server.*',
+  'vhost.enabled',
+  'vhost.chunk_size',
+  'vhost.min_latency',
+  'vhost.tcp_nodelay',
+  'vhost.in_ack_size',
+  'vhost.out_ack_size',
+  'vhost.play.*',
+  'vhost.publish.*',
+  'vhost.http_remux.*',
+  'vhost.http_static.*',
+]);
+
+/** A new set: the defaults (or `base`) plus `extra` paths, for the app to declare features it gained. */
+export function extendSupported(extra: Iterable<string>, base: ReadonlySet<string> = SUPPORTED_DIRECTIVES): Set<string> {
+  const out = new Set(base);
+  for (const p of extra) out.add(p);
+  return out;
+}
+
+/** Whether `path` is covered by `supported` (exactly, or via an ancestor's `.*`). */
+export function isSupported(path: string, supported: ReadonlySet<string>): boolean {
+  if (supported.has(path) || supported.has(`${path}.*`)) return true;
+  const parts = path.split('.');
+  for (let i = parts.length - 1; i > 0; i--) {
+    if (supported.has(`${parts.slice(0, i).join('.')}.*`)) return true;
+  }
+  return false;
+}
+
+function hasSupportedDescendant(path: string, supported: ReadonlySet<string>): boolean {
+  const prefix = `${path}.`;
+  for (const p of supported) if (p.startsWith(prefix)) return true;
+  return false;
+}
+
+/** A block with an `enabled` child that is not `on` is switched off: nothing to warn about. */
+function switchedOff(d: ConfDirective): boolean {
+  const e = getChild(d, 'enabled');
+  return e !== undefined && arg0(e) !== 'on';
+}
+
+/**
+ * "not supported yet" warnings for every configured directive outside `supported`, one per top-most
+ * unsupported directive (children of an unsupported block are not listed again).
+ */
+export function unsupportedWarnings(root: ConfDirective, supported: ReadonlySet<string> = SUPPORTED_DIRECTIVES): string[] {
+  const out: string[] = [];
+  const walk = (dir: ConfDirective, prefix: string): void => {
+    for (const c of dir.children) {
+      const path = prefix ? `${prefix}.${c.name}` : c.name;
+      if (isSupported(path, supported)) continue;
+      if (hasSupportedDescendant(path, supported)) {
+        walk(c, path);
+        continue;
+      }
+      if (switchedOff(c)) continue;
+      // `asprocess off;`, `query_latest_version off;`: a feature turned off needs no support.
+      if (c.children.length === 0 && c.args.length === 1 && c.args[0] === 'off') continue;
+      const of = prefix.startsWith('vhost') ? ` of ${vhostName(root, c)}` : '';
+      out.push(`${where(c)}: ${path}${of} is not supported yet, ignored`);
+    }
+  };
+  walk(root, '');
+  return out;
+}
+
+/** The name of the vhost that (transitively) contains `d`. */
+function vhostName(root: ConfDirective, d: ConfDirective): string {
+  const contains = (node: ConfDirective): boolean => node === d || node.children.some(contains);
+  for (const v of root.children) if (v.name === 'vhost' && contains(v)) return arg0(v);
+  return '';
+}
