@@ -1,0 +1,22 @@
+// What every feature of the server gets from the CLI: no globals, one object passed down.
+import type { Logger } from '../core/logger.js';
+import type { SrsConfig } from '../config/index.js';
+import type { SourceRegistry } from './live/live-source.js';
+import type { Stats } from './stats/stats.js';
+
+export interface ServerContext {
+  /** The config in force (reload swaps it; read it at decision points, never per frame). */
+  config(): SrsConfig;
+  readonly registry: SourceRegistry;
+  readonly stats: Stats;
+  /** The server-wide logger; `log.child(cid)` for a connection. */
+  readonly log: Logger;
+  /** Wall clock, ms. */
+  now(): number;
+  random(n: number): Buffer;
+  /** Server identity reported to clients and hooks. */
+  readonly serverId: string;
+  readonly serviceId: string;
+  /** Open connections across all listeners, for max_connections. */
+  connections: number;
+}

@@ -1,0 +1,194 @@
+import type { Logger } from '../../core/logger.js';
+import { StreamBusyError, errorMessage } from '../../core/errors.js';
+import type { MediaFrame, VideoFrame, AudioFrame, DataFrame } from '../../kernel/media-frame.js';
+import { GopCache } from './gop-cache.js';
+import type { Sink } from './sink.js';
+
+/** Who holds the publish side of a source. */
+export interface Publisher {
+  readonly id: string;
+  /** Forcibly stop publishing (API kick-off, shutdown). */
+  kick(reason: string): void;
+}
+
+export interface SourceOptions {
+  gopCache: boolean;
+  gopCacheMaxFrames: number;
+  /** Drop repeated identical sequence headers instead of forwarding them (play.reduce_sequence_header). */
+  reduceSequenceHeader: boolean;
+}
+
+/** Per-source counters for stats and the API (bytes are payload bytes). */
+export interface SourceCounters {
+  videoFrames: number;
+  audioFrames: number;
+  bytesIn: number;
+}
+
+/**
+ * One live stream (vhost/app/stream): a publisher, its caches, and the sinks it feeds.
+ * It never switches on the kind of sink; a new output is a new Sink.
+ */
+export class LiveSource {
+  private publisher: Publisher | null = null;
+  private readonly sinks = new Set<Sink>();
+  private metadata: DataFrame | null = null;
+  private videoHeader: VideoFrame | null = null;
+  private audioHeader: AudioFrame | null = null;
+  readonly gop: GopCache;
+  readonly counters: SourceCounters = { videoFrames: 0, audioFrames: 0, bytesIn: 0 };
+  /** Context id of the last publisher; players log it to link to the publisher's lines. */
+  sourceId = '';
+  /** Wall-clock ms when the current publish started (set by the caller that has a clock). */
+  publishStartedAt = 0;
+
+  constructor(
+    readonly vhost: string,
+    readonly app: string,
+    readonly stream: string,
+    private options: SourceOptions,
+    private readonly log: Logger,
+  ) {
+    this.gop = new GopCache(options.gopCache, options.gopCacheMaxFrames);
+  }
+
+  /** `/app/stream` on the default vhost, `vhost/app/stream` otherwise (SRS's stream url). */
+  get key(): string {
+    return streamKey(this.vhost, this.app, this.stream);
+  }
+
+  get isPublishing(): boolean {
+    return this.publisher !== null;
+  }
+
+  get currentPublisher(): Publisher | null {
+    return this.publisher;
+  }
+
+  get sinkCount(): number {
+    return this.sinks.size;
+  }
+
+  get sequenceHeaders(): { video: VideoFrame | null; audio: AudioFrame | null; metadata: DataFrame | null } {
+    return { video: this.videoHeader, audio: this.audioHeader, metadata: this.metadata };
+  }
+
+  updateOptions(options: SourceOptions): void {
+    this.options = options;
+    this.gop.enabled = options.gopCache;
+    this.gop.maxFrames = options.gopCacheMaxFrames;
+    if (!options.gopCache) this.gop.clear();
+  }
+
+  /** Claim the publish side. Throws StreamBusyError when another publisher holds it. */
+  startPublish(publisher: Publisher): void {
+    if (this.publisher) throw new StreamBusyError(`stream ${this.key} is busy`);
+    this.publisher = publisher;
+    this.sourceId = publisher.id;
+    this.gop.clear();
+    // Sequence headers are re-sent by the new publisher; old ones would mismatch a new encoder.
+    this.metadata = null;
+    this.videoHeader = null;
+    this.audioHeader = null;
+    for (const sink of this.sinks) this.guard(sink, () => sink.onPublish?.());
+  }
+
+  stopPublish(publisher: Publisher): void {
+    if (this.publisher !== publisher) return;
+    this.publisher = null;
+    this.gop.clear();
+    for (const sink of this.sinks) this.guard(sink, () => sink.onUnpublish?.());
+  }
+
+  /** Fan one frame out: update caches, then offer to every sink. */
+  publish(frame: MediaFrame): void {
+    this.counters.bytesIn += frame.payload.length;
+    if (frame.kind === 'data') {
+      this.metadata = frame;
+    } else if (frame.kind === 'video') {
+      this.counters.videoFrames++;
+      if (frame.sequenceHeader) {
+        if (this.options.reduceSequenceHeader && this.videoHeader?.payload.equals(frame.payload)) return;
+        this.videoHeader = frame;
+      }
+    } else {
+      this.counters.audioFrames++;
+      if (frame.sequenceHeader) {
+        if (this.options.reduceSequenceHeader && this.audioHeader?.payload.equals(frame.payload)) return;
+        this.audioHeader = frame;
+      }
+    }
+    this.gop.cache(frame);
+    for (const sink of this.sinks) {
+      try {
+        sink.offer(frame);
+      } catch (err) {
+        this.log.warn(`sink ${sink.id} failed on a frame, detached: ${errorMessage(err)}`);
+        this.sinks.delete(sink);
+      }
+    }
+  }
+
+  /** Attach a sink and catch it up: metadata, sequence headers, then the cached GOP. */
+  addSink(sink: Sink, options: { gop?: boolean } = {}): void {
+    this.sinks.add(sink);
+    this.guard(sink, () => this.catchUp(sink, options.gop ?? true));
+  }
+
+  removeSink(sink: Sink): void {
+    this.sinks.delete(sink);
+  }
+
+  /** Re-send the caches to one sink (after its queue was shrunk, or a new play). */
+  catchUp(sink: Sink, withGop: boolean): void {
+    if (this.metadata) sink.offer(this.metadata);
+    if (this.videoHeader) sink.offer(this.videoHeader);
+    if (this.audioHeader) sink.offer(this.audioHeader);
+    if (withGop) for (const frame of this.gop.snapshot()) sink.offer(frame);
+  }
+
+  private guard(sink: Sink, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.warn(`sink ${sink.id} failed, detached: ${errorMessage(err)}`);
+      this.sinks.delete(sink);
+    }
+  }
+}
+
+export function streamKey(vhost: string, app: string, stream: string): string {
+  return vhost === '__defaultVhost__' ? `/${app}/${stream}` : `${vhost}/${app}/${stream}`;
+}
+
+/** All live sources of the server, created on first publish or first play. */
+export class SourceRegistry {
+  private readonly sources = new Map<string, LiveSource>();
+  constructor(private readonly log: Logger) {}
+
+  /** Find or create the source; `options` applies only when it is created. */
+  obtain(vhost: string, app: string, stream: string, options: SourceOptions): LiveSource {
+    const key = streamKey(vhost, app, stream);
+    let source = this.sources.get(key);
+    if (!source) {
+      source = new LiveSource(vhost, app, stream, options, this.log);
+      this.sources.set(key, source);
+    }
+    return source;
+  }
+
+  get(vhost: string, app: string, stream: string): LiveSource | undefined {
+    return this.sources.get(streamKey(vhost, app, stream));
+  }
+
+  /** Drop a source nobody uses any more (no publisher, no sinks), so idle names don't pile up. */
+  release(source: LiveSource): void {
+    if (!source.isPublishing && source.sinkCount === 0 && this.sources.get(source.key) === source) {
+      this.sources.delete(source.key);
+    }
+  }
+
+  all(): IterableIterator<LiveSource> {
+    return this.sources.values();
+  }
+}

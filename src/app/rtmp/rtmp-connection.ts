@@ -1,0 +1,338 @@
+// One RTMP client connection: wires the sans-I/O session to the socket, the source hub and stats.
+import { ErrorCode, ProtocolError, TsrsError, errorMessage, StreamBusyError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { SERVER_SIGNATURE, SRS_COMPAT_VERSION, SRS_COMPAT_VERSION_STRING, TSRS_VERSION } from '../../core/version.js';
+import { audioFrameFromFlv, dataFrame, videoFrameFromFlv, type MediaFrame } from '../../kernel/media-frame.js';
+import { StatusCode } from '../../protocol/rtmp/commands.js';
+import { MessageType } from '../../protocol/rtmp/message.js';
+import { discoverRequest, type RtmpRequest } from '../../protocol/rtmp/request.js';
+import { RtmpServerSession, type ConnectInfo, type ServerSessionEvent } from '../../protocol/rtmp/server-session.js';
+import type { TcpConnection } from '../../transport/tcp.js';
+import { resolveVhost, type VhostConfig } from '../../config/index.js';
+import type { ServerContext } from '../context.js';
+import type { LiveSource, Publisher } from '../live/live-source.js';
+import type { ClientStat, ClientType } from '../stats/stats.js';
+import { RtmpPlaySink } from './rtmp-play-sink.js';
+
+/** A connection that neither publishes nor plays within this time is dropped (SRS: 30 s recv timeout). */
+const IDLE_SETUP_TIMEOUT_MS = 30_000;
+const WINDOW_ACK_SIZE = 2_500_000;
+const PEER_BANDWIDTH = 2_500_000;
+
+type Role =
+  | { kind: 'none' }
+  | { kind: 'publish'; source: LiveSource; streamId: number; publisher: Publisher }
+  | { kind: 'play'; source: LiveSource; streamId: number; sink: RtmpPlaySink };
+
+export class RtmpConnection {
+  private readonly session: RtmpServerSession;
+  private connectInfo: ConnectInfo | null = null;
+  private vhost: VhostConfig | null = null;
+  private role: Role = { kind: 'none' };
+  private closed = false;
+  private setupTimer: NodeJS.Timeout | null;
+  private publishTimer: NodeJS.Timeout | null = null;
+  private lastPacketAtMs = 0;
+  private gotFirstPacket = false;
+  readonly stat: ClientStat;
+
+  constructor(
+    private readonly conn: TcpConnection,
+    private readonly ctx: ServerContext,
+    readonly log: Logger,
+  ) {
+    this.session = new RtmpServerSession({ random: ctx.random, nowMs: ctx.now });
+    const self = this;
+    this.stat = {
+      id: log.cid,
+      vhost: '',
+      app: '',
+      stream: '',
+      name: '',
+      ip: conn.remoteAddress,
+      pageUrl: '',
+      swfUrl: '',
+      tcUrl: '',
+      type: '',
+      publish: false,
+      createdAtMs: ctx.now(),
+      sendBytes: () => conn.bytesOut,
+      recvBytes: () => conn.bytesIn,
+      kick: (reason: string) => self.close(`kicked: ${reason}`),
+    };
+    ctx.stats.addClient(this.stat);
+    this.setupTimer = setTimeout(() => this.close('timeout waiting for publish or play'), IDLE_SETUP_TIMEOUT_MS);
+    conn.attach({
+      onData: (bytes) => this.onData(bytes),
+      onClose: (reason) => this.cleanup(reason),
+      onDrain: () => {
+        if (this.role.kind === 'play') this.role.sink.onDrain();
+      },
+    });
+  }
+
+  private onData(bytes: Buffer): void {
+    let events: ServerSessionEvent[];
+    try {
+      events = this.session.receive(bytes);
+    } catch (err) {
+      this.flushSession();
+      this.fail(err);
+      return;
+    }
+    for (const ev of events) {
+      if (this.closed) return;
+      try {
+        this.onEvent(ev);
+      } catch (err) {
+        this.flushSession();
+        this.fail(err);
+        return;
+      }
+    }
+    this.flushSession();
+  }
+
+  /** Control replies go out right after the events that caused them, before any media flush. */
+  private flushSession(): void {
+    if (this.session.hasOutput) this.conn.write(this.session.takeOutput());
+  }
+
+  private fail(err: unknown): void {
+    const msg = errorMessage(err);
+    if (err instanceof ProtocolError || err instanceof TsrsError) this.log.warn(`rtmp: ${msg}`);
+    else this.log.error(`rtmp: unexpected ${err instanceof Error ? (err.stack ?? msg) : msg}`);
+    this.close(msg, true);
+  }
+
+  private onEvent(ev: ServerSessionEvent): void {
+    switch (ev.type) {
+      case 'handshake':
+        this.log.info(`rtmp: ${ev.complex ? 'complex' : 'simple'} handshake done`);
+        return;
+      case 'connect':
+        return this.onConnect(ev.info);
+      case 'publish':
+        return this.onPublish(ev.streamId, ev.streamName, ev.fmle);
+      case 'play':
+        return this.onPlay(ev.streamId, ev.streamName);
+      case 'media':
+        return this.onMedia(ev.typeId, ev.timestamp, ev.payload);
+      case 'metadata':
+        if (this.role.kind !== 'publish') return;
+        this.touch();
+        this.role.source.publish(dataFrame(ev.payload, ev.timestamp));
+        return;
+      case 'pause':
+        if (this.role.kind === 'play') {
+          this.role.sink.setPaused(ev.paused);
+          if (!ev.paused) this.role.source.catchUp(this.role.sink, true);
+          this.log.trace(`rtmp: ${ev.paused ? 'pause' : 'unpause'} at ${ev.positionMs}ms`);
+        }
+        return;
+      case 'unpublish':
+      case 'close-stream':
+        return this.stopRole(ev.type === 'unpublish' ? 'FCUnpublish' : 'closeStream');
+      case 'call':
+        this.log.info(`rtmp: ignore call ${ev.command.name}`);
+        return;
+    }
+  }
+
+  private onConnect(info: ConnectInfo): void {
+    if (this.connectInfo) throw new ProtocolError(ErrorCode.RtmpMessageDecode, 'connect sent twice');
+    this.connectInfo = info;
+    const req = discoverRequest(info.tcUrl, '');
+    const vhost = resolveVhost(this.ctx.config(), req.vhost);
+    this.stat.tcUrl = info.tcUrl;
+    this.stat.pageUrl = info.pageUrl;
+    this.stat.swfUrl = info.swfUrl;
+    this.log.trace(
+      `RTMP client ip=${this.conn.remoteAddress}:${this.conn.remotePort}, connect tcUrl=${info.tcUrl}, pageUrl=${info.pageUrl}, swfUrl=${info.swfUrl}, vhost=${req.vhost}, app=${req.app}`,
+    );
+    if (!vhost || !vhost.enabled) {
+      this.session.rejectConnect(`vhost ${req.vhost} not found or disabled`);
+      this.flushSession();
+      throw new TsrsError(ErrorCode.RtmpVhostNotFound, `no vhost ${req.vhost}`);
+    }
+    this.vhost = vhost;
+    this.stat.vhost = vhost.name;
+    if (vhost.tcpNodelay) this.conn.setNoDelay(true);
+    this.session.acceptConnect({
+      chunkSize: vhost.chunkSize,
+      windowAckSize: vhost.outAckSize || WINDOW_ACK_SIZE,
+      peerBandwidth: PEER_BANDWIDTH,
+      serverInfo: {
+        version: SRS_COMPAT_VERSION_STRING,
+        srs_sig: 'SRS',
+        srs_server: SERVER_SIGNATURE,
+        srs_license: 'MIT',
+        srs_url: 'https://github.com/ossrs/srs',
+        srs_version: `${SRS_COMPAT_VERSION.major}.${SRS_COMPAT_VERSION.minor}.${SRS_COMPAT_VERSION.revision}`,
+        srs_authors: 'tsrs developers',
+        srs_server_ip: this.conn.socket.localAddress ?? '',
+        srs_pid: process.pid,
+        srs_id: this.log.cid,
+        tsrs_version: TSRS_VERSION,
+      },
+    });
+  }
+
+  private request(streamName: string): RtmpRequest {
+    if (!this.connectInfo || !this.vhost) throw new ProtocolError(ErrorCode.RtmpNoRequest, 'publish/play before connect');
+    const req = discoverRequest(this.connectInfo.tcUrl, streamName);
+    if (!req.stream) throw new TsrsError(ErrorCode.RtmpStreamNameEmpty, 'empty stream name');
+    // The stream name may carry ?vhost=, so the vhost is resolved again like SRS's stream_service_cycle.
+    const vhost = resolveVhost(this.ctx.config(), req.vhost);
+    if (!vhost || !vhost.enabled) throw new TsrsError(ErrorCode.RtmpVhostNotFound, `no vhost ${req.vhost}`);
+    this.vhost = vhost;
+    this.stat.vhost = vhost.name;
+    return req;
+  }
+
+  private sourceFor(req: RtmpRequest): LiveSource {
+    const v = this.vhost!;
+    return this.ctx.registry.obtain(v.name, req.app, req.stream, {
+      gopCache: v.play.gopCache,
+      gopCacheMaxFrames: v.play.gopCacheMaxFrames,
+      reduceSequenceHeader: v.play.reduceSequenceHeader,
+    });
+  }
+
+  private describe(req: RtmpRequest, type: ClientType): void {
+    Object.assign(this.stat, { app: req.app, stream: req.stream, name: req.stream, type, publish: type.endsWith('publish') });
+  }
+
+  private onPublish(streamId: number, streamName: string, fmle: boolean): void {
+    if (this.role.kind !== 'none') this.stopRole('republish');
+    const req = this.request(streamName);
+    const source = this.sourceFor(req);
+    const publisher: Publisher = { id: this.log.cid, kick: (reason) => this.close(`publisher kicked: ${reason}`) };
+    try {
+      source.startPublish(publisher);
+    } catch (err) {
+      if (err instanceof StreamBusyError) {
+        this.session.rejectPublish(streamId, StatusCode.PublishBadName, `Stream ${source.key} is busy`);
+        this.flushSession();
+        this.ctx.registry.release(source);
+      }
+      throw err;
+    }
+    this.describe(req, fmle ? 'fmle-publish' : 'flash-publish');
+    source.publishStartedAt = this.ctx.now();
+    this.role = { kind: 'publish', source, streamId, publisher };
+    this.clearSetupTimer();
+    this.session.acceptPublish(streamId, fmle);
+    this.log.trace(`RTMP ${fmle ? 'FMLE' : 'flash'} publish ${source.key}${req.param ? ` param=${req.param}` : ''}`);
+    this.startPublishTimeouts();
+  }
+
+  private startPublishTimeouts(): void {
+    const v = this.vhost!;
+    this.lastPacketAtMs = this.ctx.now();
+    this.gotFirstPacket = false;
+    const check = Math.min(1000, Math.max(100, Math.floor(Math.min(v.publish.firstPktTimeoutMs, v.publish.normalTimeoutMs) / 4)));
+    this.publishTimer = setInterval(() => {
+      const limit = this.gotFirstPacket ? v.publish.normalTimeoutMs : v.publish.firstPktTimeoutMs;
+      const idle = this.ctx.now() - this.lastPacketAtMs;
+      if (idle > limit) {
+        this.log.warn(`publish timeout: no packet for ${idle}ms (limit ${limit}ms, ${this.gotFirstPacket ? 'normal' : 'first packet'})`);
+        this.close('publish timeout', true);
+      }
+    }, check);
+    this.publishTimer.unref();
+  }
+
+  private touch(): void {
+    this.lastPacketAtMs = this.ctx.now();
+    this.gotFirstPacket = true;
+  }
+
+  private onMedia(typeId: number, timestamp: number, payload: Buffer): void {
+    if (this.role.kind !== 'publish') return; // players may send nothing but control
+    this.touch();
+    let frame: MediaFrame | null;
+    if (typeId === MessageType.Video) frame = videoFrameFromFlv(payload, timestamp);
+    else if (typeId === MessageType.Audio) frame = audioFrameFromFlv(payload, timestamp);
+    else frame = dataFrame(payload, timestamp);
+    if (frame) this.role.source.publish(frame);
+  }
+
+  private onPlay(streamId: number, streamName: string): void {
+    if (this.role.kind !== 'none') this.stopRole('play again');
+    const req = this.request(streamName);
+    const source = this.sourceFor(req);
+    const v = this.vhost!;
+    const realtime = v.minLatency;
+    const sink = new RtmpPlaySink(
+      this.log.cid,
+      this.conn,
+      this.session.encoder,
+      streamId,
+      {
+        jitter: v.play.atc ? 'off' : v.play.timeJitter,
+        queueLengthMs: v.play.queueLengthMs,
+        mwLatencyMs: realtime ? 0 : v.play.mwLatencyMs,
+      },
+      this.log,
+      {
+        hopeless: (reason) => this.close(reason, true),
+        publishNotify: () => {
+          this.session.status(streamId, 'status', StatusCode.PlayPublishNotify, `${req.stream} is now published.`);
+          this.flushSession();
+        },
+        unpublishNotify: () => {
+          this.session.status(streamId, 'status', StatusCode.PlayUnpublishNotify, `${req.stream} is now unpublished.`);
+          this.flushSession();
+        },
+      },
+    );
+    this.describe(req, 'rtmp-play');
+    this.role = { kind: 'play', source, streamId, sink };
+    this.clearSetupTimer();
+    this.session.acceptPlay(streamId, req.stream);
+    this.flushSession();
+    this.log.trace(`RTMP play ${source.key}${source.isPublishing ? `, source_id=${source.sourceId}` : ', waiting for the publisher'}`);
+    source.addSink(sink);
+  }
+
+  private stopRole(why: string): void {
+    const role = this.role;
+    this.role = { kind: 'none' };
+    if (role.kind === 'publish') {
+      if (this.publishTimer) clearInterval(this.publishTimer);
+      this.publishTimer = null;
+      role.source.stopPublish(role.publisher);
+      this.ctx.registry.release(role.source);
+      this.log.trace(`RTMP unpublish ${role.source.key} (${why})`);
+    } else if (role.kind === 'play') {
+      role.sink.close();
+      role.source.removeSink(role.sink);
+      this.ctx.registry.release(role.source);
+      this.log.trace(`RTMP stop play ${role.source.key} (${why})`);
+    }
+    this.stat.publish = false;
+  }
+
+  private clearSetupTimer(): void {
+    if (this.setupTimer) clearTimeout(this.setupTimer);
+    this.setupTimer = null;
+  }
+
+  close(reason: string, hard = false): void {
+    if (this.closed) return;
+    this.conn.close(reason, hard);
+    this.cleanup(reason);
+  }
+
+  private cleanup(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearSetupTimer();
+    this.stopRole(reason);
+    this.session.close();
+    this.ctx.stats.removeClient(this.stat.id);
+    this.ctx.connections--;
+    this.log.trace(`RTMP client closed: ${reason}, recv=${this.conn.bytesIn}B send=${this.conn.bytesOut}B`);
+  }
+}

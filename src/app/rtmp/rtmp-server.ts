@@ -1,0 +1,47 @@
+// The RTMP listener(s): accepts sockets, enforces max_connections, hands each to an RtmpConnection.
+import { newContextId } from '../../core/logger.js';
+import { TcpListener, type ListenEndpoint, type TcpConnection } from '../../transport/tcp.js';
+import type { ServerContext } from '../context.js';
+import { RtmpConnection } from './rtmp-connection.js';
+
+export class RtmpServer {
+  private listener: TcpListener | null = null;
+  private readonly live = new Set<RtmpConnection>();
+
+  constructor(private readonly ctx: ServerContext) {}
+
+  async listen(endpoints: ListenEndpoint[]): Promise<void> {
+    this.listener = new TcpListener(endpoints, (conn) => this.accept(conn));
+    await this.listener.listen();
+    this.ctx.log.trace(`RTMP listen at ${endpoints.map((e) => `${e.host}:${e.port}`).join(', ')}`);
+  }
+
+  get ports(): number[] {
+    return this.listener?.ports ?? [];
+  }
+
+  get connectionCount(): number {
+    return this.live.size;
+  }
+
+  private accept(conn: TcpConnection): void {
+    const max = this.ctx.config().maxConnections;
+    if (this.ctx.connections >= max) {
+      this.ctx.log.warn(`drop client ip=${conn.remoteAddress}: max_connections ${max} reached`);
+      conn.close('max_connections', true);
+      return;
+    }
+    this.ctx.connections++;
+    const log = this.ctx.log.child(newContextId());
+    const rtmp = new RtmpConnection(conn, this.ctx, log);
+    this.live.add(rtmp);
+    conn.socket.once('close', () => this.live.delete(rtmp));
+  }
+
+  /** Stop accepting; with `closeClients` also drop every connection. */
+  async close(closeClients: boolean): Promise<void> {
+    await this.listener?.close();
+    this.listener = null;
+    if (closeClients) for (const c of this.live) c.close('server shutdown');
+  }
+}

@@ -1,0 +1,232 @@
+// RTMP live streaming end to end: ffmpeg/GStreamer publish and play through a real tsrs process.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { ffmpegPublish, probeFrames, probeStreams, rtmpConf, run, startServer, type RunningServer } from './harness.js';
+
+let server: RunningServer;
+let base: string;
+
+before(async () => {
+  server = await startServer((p) =>
+    rtmpConf(
+      p,
+      '',
+      `vhost disabled.test { enabled off; }
+vhost b.test { play { gop_cache on; } }
+vhost nogop.test { play { gop_cache off; } }`,
+    ),
+  );
+  base = `rtmp://127.0.0.1:${server.ports.rtmp}`;
+});
+
+after(async () => {
+  await server.stop();
+});
+
+const codecs = (streams: { codec_type: string; codec_name: string }[]): string[] =>
+  streams.filter((s) => s.codec_type !== 'data').map((s) => `${s.codec_type}:${s.codec_name}`).sort();
+
+describe('publish and play with ffmpeg/ffprobe', () => {
+  for (const [kind, expected] of [
+    ['h264-aac', ['audio:aac', 'video:h264']],
+    ['h264', ['video:h264']],
+    ['aac', ['audio:aac']],
+    ['h264-mp3', ['audio:mp3', 'video:h264']],
+  ] as const) {
+    test(`${kind}: ffprobe sees the published codecs`, async () => {
+      const pub = ffmpegPublish(`${base}/live/codec-${kind}`, kind);
+      try {
+        await server.waitForLog(new RegExp(`publish /live/codec-${kind}\\b`));
+        const streams = await probeStreams(`${base}/live/codec-${kind}`);
+        assert.deepEqual(codecs(streams), [...expected].sort());
+        const video = streams.find((s) => s.codec_type === 'video');
+        if (video) assert.equal(`${video.width}x${video.height}`, '320x240');
+      } finally {
+        await pub.stop();
+      }
+    });
+  }
+
+  test('ffmpeg decodes 3 s of the stream without an error', async () => {
+    const pub = ffmpegPublish(`${base}/live/decode`);
+    try {
+      await server.waitForLog(/publish \/live\/decode\b/);
+      const r = await run('ffmpeg', ['-hide_banner', '-v', 'error', '-i', `${base}/live/decode`, '-t', '3', '-f', 'null', '-'], 30_000);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr.trim(), '');
+    } finally {
+      await pub.stop();
+    }
+  });
+
+  test('a late player starts on a keyframe from the gop cache', async () => {
+    // 2 s GOP; the player joins mid-GOP and must still get a keyframe first.
+    const pub = ffmpegPublish(`${base}/live/late`, 'h264-aac', 50);
+    try {
+      await server.waitForLog(/publish \/live\/late\b/);
+      await new Promise((r) => setTimeout(r, 1500)); // real media time must pass for "late" to mean anything
+      const started = Date.now();
+      const frames = await probeFrames(`${base}/live/late`, 'v', 5);
+      assert.ok(frames.length >= 5, `got ${frames.length} frames`);
+      assert.equal(frames[0]!.keyFrame, true);
+      // Without the gop cache it would wait up to a GOP (2 s) for the next keyframe.
+      assert.ok(Date.now() - started < 5000);
+    } finally {
+      await pub.stop();
+    }
+  });
+
+  test('a player that arrives before the publisher starts when it comes', async () => {
+    const probe = probeStreams(`${base}/live/early`, 30_000);
+    await server.waitForLog(/RTMP play \/live\/early, waiting for the publisher/);
+    const pub = ffmpegPublish(`${base}/live/early`);
+    try {
+      assert.deepEqual(codecs(await probe), ['audio:aac', 'video:h264']);
+    } finally {
+      await pub.stop();
+    }
+  });
+
+  test('20 players at once all get the stream', async () => {
+    const pub = ffmpegPublish(`${base}/live/many`);
+    try {
+      await server.waitForLog(/publish \/live\/many\b/);
+      const results = await Promise.all(Array.from({ length: 20 }, () => probeFrames(`${base}/live/many`, 'v', 10, 40_000)));
+      for (const frames of results) {
+        assert.ok(frames.length >= 10);
+        assert.equal(frames[0]!.keyFrame, true);
+      }
+    } finally {
+      await pub.stop();
+    }
+  });
+});
+
+describe('publishers', () => {
+  test('a second publisher of the same stream is refused; the first keeps going', async () => {
+    const first = ffmpegPublish(`${base}/live/busy`);
+    try {
+      await server.waitForLog(/publish \/live\/busy\b/);
+      const second = await run(
+        'ffmpeg',
+        ['-hide_banner', '-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-t', '10', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'flv', `${base}/live/busy`],
+        20_000,
+      );
+      assert.notEqual(second.code, 0, 'the second publisher must fail');
+      assert.match(server.output(), /stream \/live\/busy is busy/);
+      assert.equal(first.proc.exitCode, null, 'the first publisher is still running');
+      const frames = await probeFrames(`${base}/live/busy`, 'v', 5);
+      assert.ok(frames.length >= 5);
+    } finally {
+      await first.stop();
+    }
+  });
+
+  test('republish after the publisher drops', async () => {
+    const first = ffmpegPublish(`${base}/live/again`);
+    await server.waitForLog(/publish \/live\/again\b/);
+    await first.stop(); // SIGKILL: the connection just vanishes
+    await server.waitForLog(/RTMP unpublish \/live\/again/);
+    const second = ffmpegPublish(`${base}/live/again`, 'h264');
+    try {
+      await server.waitForLog(/FMLE publish \/live\/again[\s\S]*FMLE publish \/live\/again/);
+      assert.deepEqual(codecs(await probeStreams(`${base}/live/again`)), ['video:h264']);
+    } finally {
+      await second.stop();
+    }
+  });
+});
+
+describe('vhosts', () => {
+  test('?vhost= picks the vhost; streams of different vhosts are separate', async () => {
+    const pub = ffmpegPublish(`${base}/live/vh?vhost=b.test`, 'h264');
+    try {
+      await server.waitForLog(/publish b\.test\/live\/vh\b/);
+      assert.deepEqual(codecs(await probeStreams(`${base}/live/vh?vhost=b.test`)), ['video:h264']);
+      // The same name on the default vhost has no publisher: a probe there times out instead of playing.
+      const other = await run('ffprobe', ['-v', 'error', '-rw_timeout', '2000000', '-show_streams', `${base}/live/vh`], 15_000);
+      assert.doesNotMatch(other.stdout, /codec_name=h264/);
+    } finally {
+      await pub.stop();
+    }
+  });
+
+  test('the tcUrl host picks the vhost, and a disabled vhost is refused', async () => {
+    const r = await run('ffmpeg', ['-hide_banner', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc', '-t', '2', '-c:v', 'libx264', '-f', 'flv', `${base}/live/x?vhost=disabled.test`], 20_000);
+    assert.notEqual(r.code, 0);
+    assert.match(server.output(), /no vhost disabled\.test/);
+    // tcUrl host "localhost" resolves to no vhost block, so the default vhost serves it.
+    const pub = ffmpegPublish(`rtmp://localhost:${server.ports.rtmp}/live/byhost`, 'h264');
+    try {
+      await server.waitForLog(/publish \/live\/byhost\b/);
+    } finally {
+      await pub.stop();
+    }
+  });
+});
+
+describe('bad input', () => {
+  test('garbage on the RTMP port never disturbs a playing stream', async () => {
+    const pub = ffmpegPublish(`${base}/live/garbage`);
+    try {
+      await server.waitForLog(/publish \/live\/garbage\b/);
+      const player = run('ffmpeg', ['-hide_banner', '-v', 'error', '-i', `${base}/live/garbage`, '-t', '4', '-f', 'null', '-'], 40_000);
+      const junk = [
+        Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'),
+        Buffer.alloc(5000, 0xff),
+        Buffer.concat([Buffer.from([3]), Buffer.alloc(1536, 7), Buffer.alloc(1536, 9), Buffer.alloc(4000, 0x42)]),
+        Buffer.from([3]),
+        Buffer.from([]),
+      ];
+      await Promise.all(
+        junk.map(
+          (bytes) =>
+            new Promise<void>((resolve) => {
+              const s = net.connect(server.ports.rtmp, '127.0.0.1', () => {
+                s.write(bytes);
+                setTimeout(() => s.destroy(), 300);
+              });
+              s.on('error', () => resolve());
+              s.on('close', () => resolve());
+            }),
+        ),
+      );
+      const r = await player;
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr.trim(), '');
+      assert.equal(server.proc.exitCode, null, 'server still running');
+    } finally {
+      await pub.stop();
+    }
+  });
+});
+
+describe('GStreamer clients', () => {
+  const gst = (pipeline: string, timeoutMs = 30_000) => run('gst-launch-1.0', ['-q', ...pipeline.split(' ')], timeoutMs);
+
+  test('rtmp2src and rtmpsrc (librtmp) play the stream', async () => {
+    const pub = ffmpegPublish(`${base}/live/gst`);
+    try {
+      await server.waitForLog(/publish \/live\/gst\b/);
+      const a = await gst(`rtmp2src location=${base}/live/gst ! flvdemux name=d d.video ! queue ! h264parse ! fakesink num-buffers=30`);
+      assert.equal(a.code, 0, a.stderr + a.stdout);
+      const b = await gst(`rtmpsrc location=${base}/live/gst ! flvdemux name=d d.video ! queue ! h264parse ! fakesink num-buffers=30`);
+      assert.equal(b.code, 0, b.stderr + b.stdout);
+    } finally {
+      await pub.stop();
+    }
+  });
+
+  test('rtmp2sink publishes and ffprobe plays it', async () => {
+    const pub = gst(
+      `videotestsrc is-live=true num-buffers=250 ! video/x-raw,width=320,height=240,framerate=25/1 ! x264enc tune=zerolatency key-int-max=25 ! h264parse ! flvmux streamable=true ! rtmp2sink location=${base}/live/fromgst`,
+      40_000,
+    );
+    await server.waitForLog(/publish \/live\/fromgst\b/, 20_000);
+    const streams = await probeStreams(`${base}/live/fromgst`);
+    assert.deepEqual(codecs(streams), ['video:h264']);
+    const r = await pub;
+    assert.equal(r.code, 0, r.stderr);
+  });
+});
