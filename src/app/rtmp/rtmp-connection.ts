@@ -276,7 +276,7 @@ export class RtmpConnection {
       },
       this.log,
       {
-        hopeless: (reason) => this.close(reason, true),
+        hopeless: (reason: string) => this.close(reason, true),
         publishNotify: () => {
           this.session.status(streamId, 'status', StatusCode.PlayPublishNotify, `${req.stream} is now published.`);
           this.flushSession();

@@ -1,0 +1,304 @@
+// HTTP live remux (SRS http_remux): HTTP-FLV, HTTP-TS, HTTP-AAC, HTTP-MP3 and WebSocket-FLV viewers of
+// live sources. The HTTP server offers every GET/HEAD and upgrade here before its static files.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { errorMessage } from '../../core/errors.js';
+import { newContextId, type Logger } from '../../core/logger.js';
+import { SERVER_SIGNATURE } from '../../core/version.js';
+import type { MediaFrame } from '../../kernel/media-frame.js';
+import { resolveVhost, type SrsConfig, type VhostConfig } from '../../config/index.js';
+import type { ServerContext } from '../context.js';
+import type { LiveSource } from '../live/live-source.js';
+import { QueuedSink, type QueuedSinkOptions, type ViewerEvents } from '../live/queued-sink.js';
+import type { ClientStat } from '../stats/stats.js';
+import { compileMount, matchMount, type Mount, type MountMatch } from './mounts.js';
+import { createEncoder, type StreamEncoder } from './stream-encoders.js';
+
+/** Where a viewer's bytes go: an HTTP response body or a WebSocket. */
+interface ViewerOutput {
+  write(buffers: Buffer[]): void;
+  pending(): number;
+  /** Finish cleanly (stream ended). */
+  end(): void;
+  /** Drop at once (kicked, hopeless). */
+  destroy(): void;
+}
+
+class HttpStreamSink extends QueuedSink {
+  constructor(
+    id: string,
+    private readonly output: ViewerOutput,
+    private readonly encoder: StreamEncoder,
+    options: QueuedSinkOptions,
+    log: Logger,
+    events: ViewerEvents,
+  ) {
+    super(id, options, log, events);
+  }
+  protected override accepts(frame: MediaFrame): boolean {
+    return this.encoder.accepts(frame);
+  }
+  protected pendingBytes(): number {
+    return this.output.pending();
+  }
+  protected writeFrames(frames: MediaFrame[]): void {
+    const out: Buffer[] = [];
+    this.encoder.encode(frames, out);
+    if (out.length) this.output.write(out);
+  }
+}
+
+/** Peer IP as SRS reports it: X-Forwarded-For's first entry, else X-Real-IP, else the socket. */
+export function clientIp(req: IncomingMessage): string {
+  const xff = req.headers['x-forwarded-for'];
+  const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
+  if (first) return first;
+  const real = req.headers['x-real-ip'];
+  if (typeof real === 'string' && real) return real;
+  const a = req.socket.remoteAddress ?? '';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+function hostnameOf(req: IncomingMessage): string {
+  const host = req.headers.host ?? '';
+  const v6 = host.match(/^\[([^\]]+)\]/);
+  if (v6) return v6[1]!;
+  const colon = host.indexOf(':');
+  return colon >= 0 ? host.slice(0, colon) : host;
+}
+
+export class HttpRemux {
+  private mountsFor: SrsConfig | null = null;
+  private mounts: Mount[] = [];
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  private readonly viewers = new Set<{ close(reason: string): void }>();
+
+  constructor(private readonly ctx: ServerContext) {}
+
+  private currentMounts(): Mount[] {
+    const config = this.ctx.config();
+    if (this.mountsFor !== config) {
+      this.mounts = [];
+      for (const v of config.vhosts.values()) {
+        if (!v.enabled || !v.httpRemux.enabled) continue;
+        const m = compileMount(v.name, v.httpRemux.mount);
+        if (m) this.mounts.push(m);
+      }
+      this.mountsFor = config;
+    }
+    return this.mounts;
+  }
+
+  private match(req: IncomingMessage, url: URL): { m: MountMatch; vhost: VhostConfig } | null {
+    const m = matchMount(this.currentMounts(), url.pathname, hostnameOf(req));
+    if (!m) return null;
+    const vhost = resolveVhost(this.ctx.config(), m.vhost);
+    if (!vhost || !vhost.enabled || !vhost.httpRemux.enabled) return null;
+    if (!m.app) {
+      // A template without [app] serves whichever app publishes that stream name (SRS mounts per stream).
+      for (const s of this.ctx.registry.all()) if (s.vhost === vhost.name && s.stream === m.stream) m.app = s.app;
+      if (!m.app) m.app = 'live';
+    }
+    return { m, vhost };
+  }
+
+  /** True when the request matched a live mount and was taken. */
+  tryHandle(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const hit = this.match(req, url);
+    if (!hit) return false;
+    const { m, vhost } = hit;
+    const log = this.ctx.log.child(newContextId());
+    const source = this.obtain(vhost, m);
+    const encoder = this.encoderFor(m, vhost, source);
+    const headers: Record<string, string> = {
+      'Content-Type': encoder.contentType,
+      Server: SERVER_SIGNATURE,
+      'Cache-Control': 'no-cache',
+    };
+    if (req.headers.origin && this.ctx.config().httpServer.crossdomain) {
+      Object.assign(headers, {
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Allow-Headers': '*',
+        'Access-Control-Allow-Methods': '*',
+        'Access-Control-Expose-Headers': '*',
+        'Access-Control-Allow-Credentials': 'false',
+      });
+    }
+    res.writeHead(200, headers);
+    if (req.method === 'HEAD') {
+      res.end();
+      this.ctx.registry.release(source);
+      return true;
+    }
+    res.socket?.setNoDelay(vhost.tcpNodelay);
+    const output: ViewerOutput = {
+      write: (bufs) => {
+        res.cork();
+        for (const b of bufs) res.write(b);
+        res.uncork();
+      },
+      pending: () => res.writableLength + (res.socket?.writableLength ?? 0),
+      end: () => res.end(),
+      destroy: () => res.destroy(),
+    };
+    const close = this.attachViewer(req, url, m, vhost, source, encoder, output, log, 'http');
+    res.on('drain', () => close.sink.onDrain());
+    res.socket?.on('drain', () => close.sink.onDrain());
+    res.on('close', () => close.close('viewer left'));
+    return true;
+  }
+
+  /** WebSocket upgrade on an `.flv` mount (WS-FLV for browser players). */
+  tryUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return false;
+    }
+    const hit = this.match(req, url);
+    if (!hit || hit.m.format !== 'flv') return false;
+    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      const { m, vhost } = hit;
+      const log = this.ctx.log.child(newContextId());
+      const source = this.obtain(vhost, m);
+      const encoder = this.encoderFor(m, vhost, source);
+      const output: ViewerOutput = {
+        write: (bufs) => ws.send(bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs), { binary: true }),
+        pending: () => ws.bufferedAmount,
+        end: () => ws.close(1000, 'stream ended'),
+        destroy: () => ws.terminate(),
+      };
+      const viewer = this.attachViewer(req, url, m, vhost, source, encoder, output, log, 'ws');
+      ws.on('close', () => viewer.close('viewer left'));
+      ws.on('error', (err) => viewer.close(`websocket error: ${err.message}`));
+      ws.on('message', () => {
+        // Players send nothing we need; ignore anything they do send.
+      });
+    });
+    return true;
+  }
+
+  private obtain(vhost: VhostConfig, m: MountMatch): LiveSource {
+    return this.ctx.registry.obtain(vhost.name, m.app, m.stream, {
+      gopCache: vhost.play.gopCache,
+      gopCacheMaxFrames: vhost.play.gopCacheMaxFrames,
+      reduceSequenceHeader: vhost.play.reduceSequenceHeader,
+    });
+  }
+
+  private encoderFor(m: MountMatch, vhost: VhostConfig, source: LiveSource): StreamEncoder {
+    const r = vhost.httpRemux;
+    let hasAudio = r.hasAudio;
+    let hasVideo = r.hasVideo;
+    const sh = source.sequenceHeaders;
+    if (r.guessHasAv && source.isPublishing && (sh.audio || sh.video || source.gop.size > 0)) {
+      // SRS v5 guess: announce what the stream actually carries, so players do not wait for a missing track.
+      hasAudio = sh.audio !== null || source.gop.snapshot().some((f) => f.kind === 'audio');
+      hasVideo = sh.video !== null || source.gop.snapshot().some((f) => f.kind === 'video');
+    }
+    const audioCodec = sh.audio?.codec === 'mp3' ? 'mp3' : 'aac';
+    return createEncoder(m.format, { hasAudio, hasVideo, audioCodec, dropIfNotMatch: r.dropIfNotMatch });
+  }
+
+  private attachViewer(
+    req: IncomingMessage,
+    url: URL,
+    m: MountMatch,
+    vhost: VhostConfig,
+    source: LiveSource,
+    encoder: StreamEncoder,
+    output: ViewerOutput,
+    log: Logger,
+    via: 'http' | 'ws',
+  ): { sink: HttpStreamSink; close(reason: string): void } {
+    let closed = false;
+    let sink: HttpStreamSink;
+    const close = (reason: string): void => {
+      if (closed) return;
+      closed = true;
+      sink.close();
+      source.removeSink(sink);
+      this.ctx.registry.release(source);
+      this.ctx.stats.removeClient(stat.id);
+      this.viewers.delete(viewer);
+      log.trace(`HTTP ${m.format.toUpperCase()} ${via} viewer closed: ${reason}, send=${sent}B`);
+    };
+    let sent = 0;
+    const counted: ViewerOutput = {
+      write: (bufs) => {
+        for (const b of bufs) sent += b.length;
+        output.write(bufs);
+      },
+      pending: output.pending,
+      end: output.end,
+      destroy: output.destroy,
+    };
+    const realtime = vhost.minLatency;
+    // Audio-only formats skip the GOP (it would replay seconds of audio); they start with live audio.
+    const withGop = m.format === 'flv' || m.format === 'ts';
+    sink = new HttpStreamSink(
+      log.cid,
+      counted,
+      encoder,
+      { jitter: vhost.play.atc ? 'off' : vhost.play.timeJitter, queueLengthMs: vhost.play.queueLengthMs, mwLatencyMs: realtime ? 0 : vhost.play.mwLatencyMs },
+      log,
+      {
+        publishNotify: () => {},
+        // The stream ended: finish the response so the player sees a clean end of file.
+        unpublishNotify: () => {
+          output.end();
+          close('stream unpublished');
+        },
+        hopeless: (reason) => {
+          output.destroy();
+          close(reason);
+        },
+      },
+    );
+    const host = req.headers.host ?? '';
+    const stat: ClientStat = {
+      id: log.cid,
+      vhost: vhost.name,
+      app: m.app,
+      stream: m.stream,
+      name: url.pathname.slice(url.pathname.lastIndexOf('/') + 1),
+      ip: clientIp(req),
+      pageUrl: typeof req.headers.referer === 'string' ? req.headers.referer : '',
+      swfUrl: '',
+      tcUrl: `http://${host}/${m.app}`,
+      type: 'flv-play',
+      publish: false,
+      createdAtMs: this.ctx.now(),
+      sendBytes: () => sent,
+      recvBytes: () => req.socket.bytesRead,
+      kick: (reason) => {
+        output.destroy();
+        close(`kicked: ${reason}`);
+      },
+    };
+    this.ctx.stats.addClient(stat);
+    const viewer = { close: (reason: string) => stat.kick(reason) };
+    this.viewers.add(viewer);
+    log.trace(
+      `HTTP ${m.format.toUpperCase()} ${via} play ${source.key}${url.search ? ` param=${url.search}` : ''}, ip=${stat.ip}${source.isPublishing ? `, source_id=${source.sourceId}` : ', waiting for the publisher'}`,
+    );
+    try {
+      const start = encoder.start();
+      if (start.length) counted.write(start);
+      source.addSink(sink, { gop: withGop });
+    } catch (err) {
+      log.warn(`HTTP remux start failed: ${errorMessage(err)}`);
+      stat.kick('start failed');
+    }
+    return { sink, close };
+  }
+
+  /** Drop every viewer (server shutdown). */
+  close(): void {
+    for (const v of [...this.viewers]) v.close('server shutdown');
+    this.wss.close();
+  }
+}

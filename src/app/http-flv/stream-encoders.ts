@@ -1,0 +1,141 @@
+// Per-viewer encoders from MediaFrames to the bytes of one HTTP live format. FLV shares every payload
+// (only the 11+4 bytes around it are per viewer); TS/AAC/MP3 re-frame the payload.
+import { parseAudioSpecificConfig, adtsHeader, type AudioSpecificConfig } from '../../kernel/codec/aac.js';
+import { encodeFlvHeader, flvPreviousTagSize, flvTagHeader, FlvTagType } from '../../kernel/format/flv.js';
+import { TsMuxer } from '../../kernel/format/mpegts/ts-muxer.js';
+import type { MediaFrame } from '../../kernel/media-frame.js';
+import type { RemuxFormat } from './mounts.js';
+
+export interface StreamEncoder {
+  readonly contentType: string;
+  /** Bytes to send before any frame (FLV header), may be empty. */
+  start(): Buffer[];
+  /** Append the bytes of these frames to `out`. */
+  encode(frames: readonly MediaFrame[], out: Buffer[]): void;
+  /** Whether this output carries the frame at all (audio-only formats skip video). */
+  accepts(frame: MediaFrame): boolean;
+}
+
+/** Slab for per-viewer FLV tag headers: carved forward, never rewritten once handed out. */
+const SLAB_SIZE = 16 * 1024;
+
+export class FlvStreamEncoder implements StreamEncoder {
+  readonly contentType = 'video/x-flv';
+  private slab = Buffer.allocUnsafe(SLAB_SIZE);
+  private used = 0;
+  constructor(private readonly hasAudio: boolean, private readonly hasVideo: boolean, private readonly dropIfNotMatch: boolean) {}
+
+  start(): Buffer[] {
+    return [encodeFlvHeader({ hasAudio: this.hasAudio, hasVideo: this.hasVideo })];
+  }
+
+  accepts(frame: MediaFrame): boolean {
+    if (!this.dropIfNotMatch) return true;
+    if (frame.kind === 'audio') return this.hasAudio;
+    if (frame.kind === 'video') return this.hasVideo;
+    return true;
+  }
+
+  private carve(n: number): Buffer {
+    if (this.used + n > this.slab.length) {
+      this.slab = Buffer.allocUnsafe(SLAB_SIZE);
+      this.used = 0;
+    }
+    const b = this.slab.subarray(this.used, this.used + n);
+    this.used += n;
+    return b;
+  }
+
+  encode(frames: readonly MediaFrame[], out: Buffer[]): void {
+    // Each tag's PreviousTagSize and the next tag's header are adjacent, so they share one 15-byte piece.
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i]!;
+      const type = f.kind === 'video' ? FlvTagType.Video : f.kind === 'audio' ? FlvTagType.Audio : FlvTagType.Script;
+      const head = this.carve(11);
+      flvTagHeader(type, f.dts, f.payload.length, head, 0);
+      out.push(head, f.payload);
+      const tail = this.carve(4);
+      flvPreviousTagSize(f.payload.length, tail, 0);
+      out.push(tail);
+    }
+  }
+}
+
+export class TsStreamEncoder implements StreamEncoder {
+  readonly contentType = 'video/MP2T';
+  private readonly muxer: TsMuxer;
+  constructor(hasAudio: boolean, hasVideo: boolean, audioCodec: 'aac' | 'mp3' = 'aac') {
+    this.muxer = new TsMuxer({ videoCodec: hasVideo ? 'h264' : 'none', audioCodec: hasAudio ? audioCodec : 'none' });
+  }
+  start(): Buffer[] {
+    return [];
+  }
+  accepts(): boolean {
+    return true;
+  }
+  encode(frames: readonly MediaFrame[], out: Buffer[]): void {
+    for (const f of frames) {
+      const b = this.muxer.mux(f);
+      if (b.length) out.push(b);
+    }
+  }
+}
+
+/** AAC in ADTS, the `.aac` live format. */
+export class AacStreamEncoder implements StreamEncoder {
+  readonly contentType = 'audio/x-aac';
+  private asc: AudioSpecificConfig | null = null;
+  start(): Buffer[] {
+    return [];
+  }
+  accepts(frame: MediaFrame): boolean {
+    return frame.kind === 'audio' && frame.codec === 'aac';
+  }
+  encode(frames: readonly MediaFrame[], out: Buffer[]): void {
+    for (const f of frames) {
+      if (f.kind !== 'audio' || f.codec !== 'aac' || f.payload.length < 2) continue;
+      const raw = f.payload.subarray(2);
+      if (f.sequenceHeader) {
+        try {
+          this.asc = parseAudioSpecificConfig(raw);
+        } catch {
+          this.asc = null; // a broken config: skip audio until a good one arrives
+        }
+        continue;
+      }
+      if (!this.asc || raw.length === 0) continue;
+      try {
+        out.push(adtsHeader(this.asc, raw.length), raw);
+      } catch {
+        // frame too large for ADTS: drop it rather than corrupt the stream
+      }
+    }
+  }
+}
+
+/** MP3 frames as they are, the `.mp3` live format. */
+export class Mp3StreamEncoder implements StreamEncoder {
+  readonly contentType = 'audio/mpeg';
+  start(): Buffer[] {
+    return [];
+  }
+  accepts(frame: MediaFrame): boolean {
+    return frame.kind === 'audio' && frame.codec === 'mp3';
+  }
+  encode(frames: readonly MediaFrame[], out: Buffer[]): void {
+    for (const f of frames) if (f.kind === 'audio' && f.codec === 'mp3' && f.payload.length > 1) out.push(f.payload.subarray(1));
+  }
+}
+
+export function createEncoder(format: RemuxFormat, av: { hasAudio: boolean; hasVideo: boolean; audioCodec?: 'aac' | 'mp3'; dropIfNotMatch: boolean }): StreamEncoder {
+  switch (format) {
+    case 'flv':
+      return new FlvStreamEncoder(av.hasAudio, av.hasVideo, av.dropIfNotMatch);
+    case 'ts':
+      return new TsStreamEncoder(av.hasAudio, av.hasVideo, av.audioCodec);
+    case 'aac':
+      return new AacStreamEncoder();
+    case 'mp3':
+      return new Mp3StreamEncoder();
+  }
+}

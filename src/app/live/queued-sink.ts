@@ -1,0 +1,118 @@
+// The per-viewer delivery policy every stream-over-TCP output shares (RTMP, HTTP-FLV/TS/AAC/MP3, WS-FLV):
+// jitter correction, a bounded queue with SRS's shrink rule, merged writes, and giving up on hopeless viewers.
+import type { Logger } from '../../core/logger.js';
+import type { MediaFrame } from '../../kernel/media-frame.js';
+import { JitterCorrector, type JitterAlgorithm } from './jitter.js';
+import { PlayQueue } from './play-queue.js';
+import type { Sink } from './sink.js';
+
+export interface QueuedSinkOptions {
+  jitter: JitterAlgorithm;
+  queueLengthMs: number;
+  /** Merged-write interval; 0 writes each batch as soon as the current event-loop turn ends. */
+  mwLatencyMs: number;
+}
+
+export interface ViewerEvents {
+  publishNotify(): void;
+  unpublishNotify(): void;
+  /** The viewer cannot keep up even after shrinking; the owner should disconnect it. */
+  hopeless(reason: string): void;
+}
+
+/** Bytes the kernel may hold for one viewer before we stop writing and let the queue absorb (and shrink). */
+const SOCKET_HIGH_WATER = 4 * 1024 * 1024;
+/** Shrinks in a row without the socket draining before the viewer is dropped. */
+const MAX_SHRINKS_WITHOUT_PROGRESS = 3;
+
+export abstract class QueuedSink implements Sink {
+  private readonly jitter: JitterCorrector;
+  private readonly queue: PlayQueue;
+  private scheduled = false;
+  private timer: NodeJS.Timeout | null = null;
+  private paused = false;
+  protected closed = false;
+  private shrinksWithoutProgress = 0;
+  private readonly flushNow = (): void => {
+    this.scheduled = false;
+    this.timer = null;
+    this.flush();
+  };
+
+  constructor(
+    readonly id: string,
+    private readonly options: QueuedSinkOptions,
+    protected readonly log: Logger,
+    protected readonly events: ViewerEvents,
+  ) {
+    this.jitter = new JitterCorrector(options.jitter);
+    this.queue = new PlayQueue(options.queueLengthMs);
+  }
+
+  /** Bytes written but not yet taken by the kernel. */
+  protected abstract pendingBytes(): number;
+  /** Encode and write a batch of frames (already jitter-corrected) in one go. */
+  protected abstract writeFrames(frames: MediaFrame[]): void;
+
+  get droppedFrames(): number {
+    return this.queue.dropped;
+  }
+
+  /** Frames a viewer should not get (e.g. video on an audio-only output); checked before queueing. */
+  protected accepts(_frame: MediaFrame): boolean {
+    return true;
+  }
+
+  offer(frame: MediaFrame): void {
+    if (this.paused || this.closed || !this.accepts(frame)) return;
+    if (this.queue.push(this.jitter.correct(frame))) {
+      this.shrinksWithoutProgress++;
+      this.log.warn(`play shrink the queue for a slow viewer, dropped=${this.queue.dropped}, shrinks=${this.queue.shrinks}`);
+      if (this.shrinksWithoutProgress >= MAX_SHRINKS_WITHOUT_PROGRESS) {
+        this.events.hopeless(`viewer too slow: ${this.queue.shrinks} queue shrinks, ${this.queue.dropped} frames dropped`);
+        return;
+      }
+    }
+    this.schedule();
+  }
+
+  onPublish(): void {
+    this.events.publishNotify();
+  }
+
+  onUnpublish(): void {
+    this.flush();
+    this.events.unpublishNotify();
+  }
+
+  setPaused(paused: boolean): void {
+    this.paused = paused;
+    if (paused) this.queue.drain();
+  }
+
+  /** The socket drained: the viewer caught up. */
+  onDrain(): void {
+    this.shrinksWithoutProgress = 0;
+    this.flush();
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.queue.drain();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    if (this.options.mwLatencyMs > 0) this.timer = setTimeout(this.flushNow, this.options.mwLatencyMs);
+    else queueMicrotask(this.flushNow);
+  }
+
+  /** Write everything queued, unless the socket is already backed up (then the queue absorbs and shrinks). */
+  flush(): void {
+    if (this.closed || this.queue.length === 0) return;
+    if (this.pendingBytes() > SOCKET_HIGH_WATER) return;
+    this.writeFrames(this.queue.drain());
+  }
+}
