@@ -12,6 +12,7 @@ import type { ServerContext } from '../context.js';
 import type { LiveSource } from '../live/live-source.js';
 import { QueuedSink, type QueuedSinkOptions, type ViewerEvents } from '../live/queued-sink.js';
 import type { ClientStat } from '../stats/stats.js';
+import { sourceOptionsOf, viewerOptionsOf } from '../live/source-options.js';
 import { compileMount, matchMount, type Mount, type MountMatch } from './mounts.js';
 import { createEncoder, type StreamEncoder } from './stream-encoders.js';
 
@@ -182,11 +183,7 @@ export class HttpRemux {
   }
 
   private obtain(vhost: VhostConfig, m: MountMatch): LiveSource {
-    return this.ctx.registry.obtain(vhost.name, m.app, m.stream, {
-      gopCache: vhost.play.gopCache,
-      gopCacheMaxFrames: vhost.play.gopCacheMaxFrames,
-      reduceSequenceHeader: vhost.play.reduceSequenceHeader,
-    });
+    return this.ctx.registry.obtain(vhost.name, m.app, m.stream, sourceOptionsOf(vhost));
   }
 
   private encoderFor(m: MountMatch, vhost: VhostConfig, source: LiveSource): StreamEncoder {
@@ -236,14 +233,13 @@ export class HttpRemux {
       end: output.end,
       destroy: output.destroy,
     };
-    const realtime = vhost.minLatency;
     // Audio-only formats skip the GOP (it would replay seconds of audio); they start with live audio.
     const withGop = m.format === 'flv' || m.format === 'ts';
     sink = new HttpStreamSink(
       log.cid,
       counted,
       encoder,
-      { jitter: vhost.play.atc ? 'off' : vhost.play.timeJitter, queueLengthMs: vhost.play.queueLengthMs, mwLatencyMs: realtime ? 0 : vhost.play.mwLatencyMs },
+      viewerOptionsOf(vhost, source),
       log,
       {
         publishNotify: () => {},

@@ -148,3 +148,23 @@ test('play queue shrinks to sequence headers and resumes video at a keyframe', (
   const frames = q.drain();
   assert.deepEqual(frames.map((f) => `${f.kind}${f.sequenceHeader ? '-sh' : ''}@${f.dts}`), ['video-sh@0', 'audio-sh@0', 'audio@1085', 'video@1120']);
 });
+
+test('mix_correct re-interleaves bursts of audio and video by timestamp', () => {
+  const s = new LiveSource('__defaultVhost__', 'live', 'm', { ...opts, mixCorrect: true }, quiet);
+  s.startPublish(publisher('p'));
+  const c = new Collect();
+  s.addSink(c);
+  for (const f of [key(0), inter(40), inter(80), aac(10), aac(50), aac(90), inter(120)]) s.publish(f);
+  const order = c.frames.map((f) => f.dts);
+  assert.deepEqual(order, [...order].sort((a, b) => a - b));
+  assert.deepEqual(order, [0, 10, 40, 50, 80, 90]);
+});
+
+test('mix_correct releases a pure-video stream after ten frames', () => {
+  const s = new LiveSource('__defaultVhost__', 'live', 'v', { ...opts, mixCorrect: true }, quiet);
+  s.startPublish(publisher('p'));
+  const c = new Collect();
+  s.addSink(c);
+  for (let i = 0; i < 12; i++) s.publish(i === 0 ? key(0) : inter(i * 40));
+  assert.equal(c.frames.length, 3);
+});

@@ -2,6 +2,7 @@ import type { Logger } from '../../core/logger.js';
 import { StreamBusyError, errorMessage } from '../../core/errors.js';
 import type { MediaFrame, VideoFrame, AudioFrame, DataFrame } from '../../kernel/media-frame.js';
 import { GopCache } from './gop-cache.js';
+import { MixQueue } from './mix-queue.js';
 import type { Sink } from './sink.js';
 
 /** Who holds the publish side of a source. */
@@ -16,6 +17,8 @@ export interface SourceOptions {
   gopCacheMaxFrames: number;
   /** Drop repeated identical sequence headers instead of forwarding them (play.reduce_sequence_header). */
   reduceSequenceHeader: boolean;
+  /** Re-interleave audio and video by timestamp before fan-out (play.mix_correct). */
+  mixCorrect?: boolean;
 }
 
 /** Per-source counters for stats and the API (bytes are payload bytes). */
@@ -36,9 +39,12 @@ export class LiveSource {
   private videoHeader: VideoFrame | null = null;
   private audioHeader: AudioFrame | null = null;
   readonly gop: GopCache;
+  private readonly mix = new MixQueue();
   readonly counters: SourceCounters = { videoFrames: 0, audioFrames: 0, bytesIn: 0 };
   /** Context id of the last publisher; players log it to link to the publisher's lines. */
   sourceId = '';
+  /** The publisher's metadata said `bravo_atc: "true"` (play.atc_auto turns ATC on for it). */
+  bravoAtc = false;
   /** Wall-clock ms when the current publish started (set by the caller that has a clock). */
   publishStartedAt = 0;
 
@@ -86,6 +92,8 @@ export class LiveSource {
     this.publisher = publisher;
     this.sourceId = publisher.id;
     this.gop.clear();
+    this.mix.clear();
+    this.bravoAtc = false;
     // Sequence headers are re-sent by the new publisher; old ones would mismatch a new encoder.
     this.metadata = null;
     this.videoHeader = null;
@@ -102,6 +110,15 @@ export class LiveSource {
 
   /** Fan one frame out: update caches, then offer to every sink. */
   publish(frame: MediaFrame): void {
+    if (this.options.mixCorrect && frame.kind !== 'data') {
+      this.mix.push(frame);
+      for (let f = this.mix.pop(); f; f = this.mix.pop()) this.fanOut(f);
+      return;
+    }
+    this.fanOut(frame);
+  }
+
+  private fanOut(frame: MediaFrame): void {
     this.counters.bytesIn += frame.payload.length;
     if (frame.kind === 'data') {
       this.metadata = frame;

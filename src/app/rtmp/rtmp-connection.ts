@@ -13,6 +13,16 @@ import type { ServerContext } from '../context.js';
 import type { LiveSource, Publisher } from '../live/live-source.js';
 import type { ClientStat, ClientType } from '../stats/stats.js';
 import { RtmpPlaySink } from './rtmp-play-sink.js';
+import { sourceOptionsOf, viewerOptionsOf } from '../live/source-options.js';
+import type { Amf0Value } from '../../kernel/format/amf0.js';
+
+/** SRS's atc_auto marker in onMetaData. */
+function hasBravoAtc(values: Amf0Value[]): boolean {
+  const meta = values[1];
+  if (!meta || typeof meta !== 'object' || meta instanceof Date || Array.isArray(meta)) return false;
+  const props = 'entries' in meta && typeof meta.entries === 'object' ? (meta.entries as Record<string, Amf0Value>) : (meta as Record<string, Amf0Value>);
+  return props.bravo_atc === 'true' || props.bravo_atc === true;
+}
 
 /** A connection that neither publishes nor plays within this time is dropped (SRS: 30 s recv timeout). */
 const IDLE_SETUP_TIMEOUT_MS = 30_000;
@@ -121,6 +131,7 @@ export class RtmpConnection {
       case 'metadata':
         if (this.role.kind !== 'publish') return;
         this.touch();
+        this.role.source.bravoAtc = hasBravoAtc(ev.values);
         this.role.source.publish(dataFrame(ev.payload, ev.timestamp));
         return;
       case 'pause':
@@ -192,11 +203,7 @@ export class RtmpConnection {
 
   private sourceFor(req: RtmpRequest): LiveSource {
     const v = this.vhost!;
-    return this.ctx.registry.obtain(v.name, req.app, req.stream, {
-      gopCache: v.play.gopCache,
-      gopCacheMaxFrames: v.play.gopCacheMaxFrames,
-      reduceSequenceHeader: v.play.reduceSequenceHeader,
-    });
+    return this.ctx.registry.obtain(v.name, req.app, req.stream, sourceOptionsOf(v));
   }
 
   private describe(req: RtmpRequest, type: ClientType): void {
@@ -263,17 +270,12 @@ export class RtmpConnection {
     const req = this.request(streamName);
     const source = this.sourceFor(req);
     const v = this.vhost!;
-    const realtime = v.minLatency;
     const sink = new RtmpPlaySink(
       this.log.cid,
       this.conn,
       this.session.encoder,
       streamId,
-      {
-        jitter: v.play.atc ? 'off' : v.play.timeJitter,
-        queueLengthMs: v.play.queueLengthMs,
-        mwLatencyMs: realtime ? 0 : v.play.mwLatencyMs,
-      },
+      viewerOptionsOf(v, source),
       this.log,
       {
         hopeless: (reason: string) => this.close(reason, true),
