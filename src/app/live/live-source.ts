@@ -54,6 +54,7 @@ export class LiveSource {
     readonly stream: string,
     private options: SourceOptions,
     private readonly log: Logger,
+    private readonly registry?: SourceRegistry,
   ) {
     this.gop = new GopCache(options.gopCache, options.gopCacheMaxFrames);
   }
@@ -99,12 +100,15 @@ export class LiveSource {
     this.videoHeader = null;
     this.audioHeader = null;
     for (const sink of this.sinks) this.guard(sink, () => sink.onPublish?.());
+    this.registry?.notifyPublish(this, true);
   }
 
   stopPublish(publisher: Publisher): void {
     if (this.publisher !== publisher) return;
     this.publisher = null;
     this.gop.clear();
+    this.mix.clear();
+    this.registry?.notifyPublish(this, false);
     for (const sink of this.sinks) this.guard(sink, () => sink.onUnpublish?.());
   }
 
@@ -178,17 +182,45 @@ export function streamKey(vhost: string, app: string, stream: string): string {
   return vhost === '__defaultVhost__' ? `/${app}/${stream}` : `${vhost}/${app}/${stream}`;
 }
 
+/**
+ * Server-side features that follow every publish (HLS, DVR, forward, transcode, hooks...) register here
+ * instead of being called by the ingest protocols: a new feature is a new listener, not an edit of RTMP.
+ */
+export interface PublishListener {
+  /** A publisher started on the source; attach sinks here. Errors are logged and do not stop the publish. */
+  onPublish(source: LiveSource): void;
+  /** The publisher left (its sinks are still attached; detach them here). */
+  onUnpublish(source: LiveSource): void;
+}
+
 /** All live sources of the server, created on first publish or first play. */
 export class SourceRegistry {
   private readonly sources = new Map<string, LiveSource>();
+  private readonly listeners: PublishListener[] = [];
   constructor(private readonly log: Logger) {}
+
+  addPublishListener(l: PublishListener): void {
+    this.listeners.push(l);
+  }
+
+  /** Called by LiveSource when its publish state changes. */
+  notifyPublish(source: LiveSource, publishing: boolean): void {
+    for (const l of this.listeners) {
+      try {
+        if (publishing) l.onPublish(source);
+        else l.onUnpublish(source);
+      } catch (err) {
+        this.log.error(`${publishing ? 'publish' : 'unpublish'} listener failed for ${source.key}: ${errorMessage(err)}`);
+      }
+    }
+  }
 
   /** Find or create the source; `options` applies only when it is created. */
   obtain(vhost: string, app: string, stream: string, options: SourceOptions): LiveSource {
     const key = streamKey(vhost, app, stream);
     let source = this.sources.get(key);
     if (!source) {
-      source = new LiveSource(vhost, app, stream, options, this.log);
+      source = new LiveSource(vhost, app, stream, options, this.log, this);
       this.sources.set(key, source);
     }
     return source;
