@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.js';
 import type { SrsConfig } from '../config/index.js';
 import type { SourceRegistry } from './live/live-source.js';
 import type { Stats } from './stats/stats.js';
+import type { HttpHooks } from './hooks/http-hooks.js';
 
 export interface ServerContext {
   /** The config in force (reload swaps it; read it at decision points, never per frame). */
@@ -17,6 +18,8 @@ export interface ServerContext {
   /** Server identity reported to clients and hooks. */
   readonly serverId: string;
   readonly serviceId: string;
+  /** HTTP callbacks (on_connect, on_publish, ...). */
+  readonly hooks: HttpHooks;
   /** Open connections across all listeners, for max_connections. */
   connections: number;
 }

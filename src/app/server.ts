@@ -4,9 +4,21 @@ import { newContextId, type Logger } from '../core/logger.js';
 import type { SrsConfig } from '../config/index.js';
 import type { ServerContext } from './context.js';
 import { SourceRegistry } from './live/live-source.js';
+import { sourceOptionsOf } from './live/source-options.js';
 import { LogWriter } from './log/srs-logger.js';
 import { RtmpServer } from './rtmp/rtmp-server.js';
 import { Stats, statId } from './stats/stats.js';
+import { HttpHooks } from './hooks/http-hooks.js';
+
+/** Knobs that are not in SRS's config format (tsrs extensions, set by the CLI from TSRS_* env vars). */
+export interface ServerOptions {
+  /** HMAC-SHA256 key for the `X-Tsrs-Signature` header on callbacks (TSRS_HOOKS_SECRET). */
+  hooksSecret?: string;
+  /** Per-URL callback timeout, ms (TSRS_HOOKS_TIMEOUT_MS; SRS uses 30 s). */
+  hooksTimeoutMs?: number;
+  /** Attempts for notify-only callbacks (TSRS_HOOKS_NOTIFY_ATTEMPTS; SRS tries once). */
+  hooksNotifyAttempts?: number;
+}
 
 const STATS_SAMPLE_MS = 5_000;
 
@@ -17,12 +29,14 @@ export class Server {
   private current: SrsConfig;
   private sampler: NodeJS.Timeout | null = null;
 
-  constructor(config: SrsConfig, logWriter?: LogWriter) {
+  constructor(config: SrsConfig, logWriter?: LogWriter, options: ServerOptions = {}) {
     this.current = config;
     this.logWriter =
       logWriter ??
       new LogWriter({ tank: config.log.tank, level: config.log.level, file: config.log.file, utcTime: config.utcTime });
     const log: Logger = this.logWriter.logger(newContextId());
+    const serverId = config.serverId ?? statId();
+    const serviceId = newContextId();
     this.ctx = {
       config: () => this.current,
       registry: new SourceRegistry(log),
@@ -30,8 +44,16 @@ export class Server {
       log,
       now: () => Date.now(),
       random: (n) => randomBytes(n),
-      serverId: config.serverId ?? statId(),
-      serviceId: newContextId(),
+      serverId,
+      serviceId,
+      hooks: new HttpHooks({
+        serverId,
+        serviceId,
+        timeoutMs: options.hooksTimeoutMs ?? 30_000,
+        secret: options.hooksSecret,
+        notifyAttempts: options.hooksNotifyAttempts ?? 3,
+        notifyBackoffMs: 1000,
+      }),
       connections: 0,
     };
     this.rtmp = new RtmpServer(this.ctx);
@@ -53,7 +75,7 @@ export class Server {
     this.current = next;
     for (const source of this.ctx.registry.all()) {
       const v = next.vhosts.get(source.vhost);
-      if (v) source.updateOptions({ gopCache: v.play.gopCache, gopCacheMaxFrames: v.play.gopCacheMaxFrames, reduceSequenceHeader: v.play.reduceSequenceHeader });
+      if (v) source.updateOptions(sourceOptionsOf(v));
     }
     return notApplied;
   }

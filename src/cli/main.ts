@@ -47,7 +47,12 @@ async function main(): Promise<number> {
   }
   if (config.workDir && config.workDir !== './') process.chdir(config.workDir);
 
-  const server = new Server(config);
+  const env = process.env;
+  const server = new Server(config, undefined, {
+    hooksSecret: env.TSRS_HOOKS_SECRET || undefined,
+    hooksTimeoutMs: env.TSRS_HOOKS_TIMEOUT_MS ? Number(env.TSRS_HOOKS_TIMEOUT_MS) : undefined,
+    hooksNotifyAttempts: env.TSRS_HOOKS_NOTIFY_ATTEMPTS ? Number(env.TSRS_HOOKS_NOTIFY_ATTEMPTS) : undefined,
+  });
   const log = server.ctx.log;
   log.trace(`tsrs ${TSRS_VERSION} (SRS ${SRS_COMPAT_VERSION_STRING} compatible), pid=${process.pid}, config=${args.envOnly ? '(env)' : args.configFile}`);
   if (config.daemon) log.trace('daemon is ignored: tsrs runs in the foreground; use a supervisor (systemd, docker) to background it');

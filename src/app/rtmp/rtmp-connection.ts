@@ -10,7 +10,9 @@ import { RtmpServerSession, type ConnectInfo, type ServerSessionEvent } from '..
 import type { TcpConnection } from '../../transport/tcp.js';
 import { resolveVhost, type VhostConfig } from '../../config/index.js';
 import type { ServerContext } from '../context.js';
-import type { LiveSource, Publisher } from '../live/live-source.js';
+import { streamKey, type LiveSource, type Publisher } from '../live/live-source.js';
+import type { HookClientInfo } from '../hooks/http-hooks.js';
+import { checkRefer, checkSecurity } from '../security/access.js';
 import type { ClientStat, ClientType } from '../stats/stats.js';
 import { RtmpPlaySink } from './rtmp-play-sink.js';
 import { sourceOptionsOf, viewerOptionsOf } from '../live/source-options.js';
@@ -31,8 +33,8 @@ const PEER_BANDWIDTH = 2_500_000;
 
 type Role =
   | { kind: 'none' }
-  | { kind: 'publish'; source: LiveSource; streamId: number; publisher: Publisher }
-  | { kind: 'play'; source: LiveSource; streamId: number; sink: RtmpPlaySink };
+  | { kind: 'publish'; source: LiveSource; streamId: number; publisher: Publisher; hook: HookClientInfo }
+  | { kind: 'play'; source: LiveSource; streamId: number; sink: RtmpPlaySink; hook: HookClientInfo };
 
 export class RtmpConnection {
   private readonly session: RtmpServerSession;
@@ -90,13 +92,49 @@ export class RtmpConnection {
       this.fail(err);
       return;
     }
-    for (const ev of events) {
+    if (this.gate) {
+      // A callback is deciding on publish/play: later events wait their turn, in order.
+      for (const ev of events) this.backlog.push(ev);
+      return;
+    }
+    this.process(events, 0);
+  }
+
+  /** Events of the connection, in order; an async step (HTTP callback) parks the rest until it is done. */
+  private backlog: ServerSessionEvent[] = [];
+  private gate: Promise<void> | null = null;
+
+  private process(events: ServerSessionEvent[], from: number): void {
+    for (let i = from; i < events.length; i++) {
       if (this.closed) return;
+      let r: void | Promise<void>;
       try {
-        this.onEvent(ev);
+        r = this.onEvent(events[i]!);
       } catch (err) {
         this.flushSession();
         this.fail(err);
+        return;
+      }
+      if (r instanceof Promise) {
+        this.flushSession();
+        this.backlog = events.slice(i + 1);
+        this.conn.pause();
+        this.gate = r.then(
+          () => {
+            this.gate = null;
+            this.flushSession();
+            if (this.closed) return;
+            this.conn.resume();
+            const rest = this.backlog;
+            this.backlog = [];
+            this.process(rest, 0);
+          },
+          (err) => {
+            this.gate = null;
+            this.flushSession();
+            this.fail(err);
+          },
+        );
         return;
       }
     }
@@ -115,7 +153,7 @@ export class RtmpConnection {
     this.close(msg, true);
   }
 
-  private onEvent(ev: ServerSessionEvent): void {
+  private onEvent(ev: ServerSessionEvent): void | Promise<void> {
     switch (ev.type) {
       case 'handshake':
         this.log.info(`rtmp: ${ev.complex ? 'complex' : 'simple'} handshake done`);
@@ -210,9 +248,51 @@ export class RtmpConnection {
     Object.assign(this.stat, { app: req.app, stream: req.stream, name: req.stream, type, publish: type.endsWith('publish') });
   }
 
-  private onPublish(streamId: number, streamName: string, fmle: boolean): void {
+  /** What hooks are told about this client for a request. */
+  private hookInfo(req: RtmpRequest, source?: LiveSource): HookClientInfo {
+    const key = source?.key ?? streamKey(this.vhost?.name ?? req.vhost, req.app, req.stream);
+    return {
+      clientId: this.log.cid,
+      ip: this.conn.remoteAddress,
+      vhost: this.vhost?.name ?? req.vhost,
+      app: req.app,
+      stream: req.stream,
+      param: req.param,
+      tcUrl: this.connectInfo?.tcUrl ?? '',
+      pageUrl: this.connectInfo?.pageUrl ?? '',
+      streamUrl: key,
+      streamId: this.ctx.stats.streamId(key),
+    };
+  }
+
+  /** refer.all and on_connect, once per connection, before its first publish or play (SRS's order). */
+  private async connectGate(req: RtmpRequest): Promise<void> {
+    if (this.connectChecked) return;
+    const v = this.vhost!;
+    checkRefer(v.refer, 'all', this.connectInfo?.pageUrl ?? '');
+    this.hookedConnect = this.hookInfo(req);
+    await this.ctx.hooks.gate(v.httpHooks, 'on_connect', this.hookedConnect, this.log);
+    this.connectChecked = true;
+  }
+
+  private connectChecked = false;
+  /** Set once on_connect was called, so on_close follows. */
+  private hookedConnect: HookClientInfo | null = null;
+
+  private async onPublish(streamId: number, streamName: string, fmle: boolean): Promise<void> {
     if (this.role.kind !== 'none') this.stopRole('republish');
     const req = this.request(streamName);
+    const v = this.vhost!;
+    try {
+      await this.connectGate(req);
+      checkSecurity(v.security, 'publish', this.conn.remoteAddress);
+      checkRefer(v.refer, 'publish', this.connectInfo?.pageUrl ?? '');
+      await this.ctx.hooks.gate(v.httpHooks, 'on_publish', this.hookInfo(req), this.log);
+    } catch (err) {
+      this.session.rejectPublish(streamId, StatusCode.PublishDenied, `publish denied: ${errorMessage(err)}`);
+      throw err;
+    }
+    if (this.closed) return;
     const source = this.sourceFor(req);
     const publisher: Publisher = { id: this.log.cid, kick: (reason) => this.close(`publisher kicked: ${reason}`) };
     try {
@@ -227,7 +307,7 @@ export class RtmpConnection {
     }
     this.describe(req, fmle ? 'fmle-publish' : 'flash-publish');
     source.publishStartedAt = this.ctx.now();
-    this.role = { kind: 'publish', source, streamId, publisher };
+    this.role = { kind: 'publish', source, streamId, publisher, hook: this.hookInfo(req, source) };
     this.clearSetupTimer();
     this.session.acceptPublish(streamId, fmle);
     this.log.trace(`RTMP ${fmle ? 'FMLE' : 'flash'} publish ${source.key}${req.param ? ` param=${req.param}` : ''}`);
@@ -265,11 +345,21 @@ export class RtmpConnection {
     if (frame) this.role.source.publish(frame);
   }
 
-  private onPlay(streamId: number, streamName: string): void {
+  private async onPlay(streamId: number, streamName: string): Promise<void> {
     if (this.role.kind !== 'none') this.stopRole('play again');
     const req = this.request(streamName);
-    const source = this.sourceFor(req);
     const v = this.vhost!;
+    try {
+      await this.connectGate(req);
+      checkSecurity(v.security, 'play', this.conn.remoteAddress);
+      checkRefer(v.refer, 'play', this.connectInfo?.pageUrl ?? '');
+      await this.ctx.hooks.gate(v.httpHooks, 'on_play', this.hookInfo(req), this.log);
+    } catch (err) {
+      this.session.rejectPlay(streamId, StatusCode.PlayFailed, `play denied: ${errorMessage(err)}`);
+      throw err;
+    }
+    if (this.closed) return;
+    const source = this.sourceFor(req);
     const sink = new RtmpPlaySink(
       this.log.cid,
       this.conn,
@@ -290,7 +380,7 @@ export class RtmpConnection {
       },
     );
     this.describe(req, 'rtmp-play');
-    this.role = { kind: 'play', source, streamId, sink };
+    this.role = { kind: 'play', source, streamId, sink, hook: this.hookInfo(req, source) };
     this.clearSetupTimer();
     this.session.acceptPlay(streamId, req.stream);
     this.flushSession();
@@ -307,11 +397,13 @@ export class RtmpConnection {
       role.source.stopPublish(role.publisher);
       this.ctx.registry.release(role.source);
       this.log.trace(`RTMP unpublish ${role.source.key} (${why})`);
+      void this.ctx.hooks.notify(this.vhost!.httpHooks, 'on_unpublish', role.hook, this.log);
     } else if (role.kind === 'play') {
       role.sink.close();
       role.source.removeSink(role.sink);
       this.ctx.registry.release(role.source);
       this.log.trace(`RTMP stop play ${role.source.key} (${why})`);
+      void this.ctx.hooks.notify(this.vhost!.httpHooks, 'on_stop', role.hook, this.log);
     }
     this.stat.publish = false;
   }
@@ -335,6 +427,12 @@ export class RtmpConnection {
     this.session.close();
     this.ctx.stats.removeClient(this.stat.id);
     this.ctx.connections--;
+    if (this.hookedConnect && this.vhost) {
+      void this.ctx.hooks.notify(this.vhost.httpHooks, 'on_close', this.hookedConnect, this.log, {
+        send_bytes: this.conn.bytesOut,
+        recv_bytes: this.conn.bytesIn,
+      });
+    }
     this.log.trace(`RTMP client closed: ${reason}, recv=${this.conn.bytesIn}B send=${this.conn.bytesOut}B`);
   }
 }
