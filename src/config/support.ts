@@ -34,6 +34,15 @@ export const SUPPORTED_DIRECTIVES: ReadonlySet<string> = new Set([
   'vhost.publish.*',
   'vhost.http_remux.*',
   'vhost.http_static.*',
+  'vhost.security.*',
+  'vhost.refer.*',
+  'vhost.http_hooks.on_connect',
+  'vhost.http_hooks.on_close',
+  'vhost.http_hooks.on_publish',
+  'vhost.http_hooks.on_unpublish',
+  'vhost.http_hooks.on_play',
+  'vhost.http_hooks.on_stop',
+  'vhost.http_hooks.enabled',
 ]);
 
 /** A new set: the defaults (or `base`) plus `extra` paths, for the app to declare features it gained. */

@@ -32,6 +32,9 @@ export const ErrorCode = {
   HttpStreamEof: 4054,
   AppTimeout: 3001,
   TooManyConnections: 1085,
+  HttpStatus: 4005,
+  HookInvalidBody: 3008,
+  HookCodeNotZero: 3064,
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
 

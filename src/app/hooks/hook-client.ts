@@ -2,11 +2,16 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { TsrsError } from '../../core/errors.js';
+import { ErrorCode, TsrsError } from '../../core/errors.js';
 import { SERVER_SIGNATURE } from '../../core/version.js';
 
 /** SRS error codes for a failed callback. */
-export const HookErrorCode = { HttpStatus: 4005, InvalidBody: 3008, CodeNotZero: 3064, Transport: 1007 } as const;
+export const HookErrorCode = {
+  HttpStatus: ErrorCode.HttpStatus,
+  InvalidBody: ErrorCode.HookInvalidBody,
+  CodeNotZero: ErrorCode.HookCodeNotZero,
+  Transport: ErrorCode.SocketRead,
+} as const;
 
 export class HookError extends TsrsError {}
 

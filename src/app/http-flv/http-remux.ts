@@ -9,7 +9,9 @@ import { SERVER_SIGNATURE } from '../../core/version.js';
 import type { MediaFrame } from '../../kernel/media-frame.js';
 import { resolveVhost, type SrsConfig, type VhostConfig } from '../../config/index.js';
 import type { ServerContext } from '../context.js';
-import type { LiveSource } from '../live/live-source.js';
+import { streamKey, type LiveSource } from '../live/live-source.js';
+import type { HookClientInfo } from '../hooks/http-hooks.js';
+import { checkRefer, checkSecurity } from '../security/access.js';
 import { QueuedSink, type QueuedSinkOptions, type ViewerEvents } from '../live/queued-sink.js';
 import type { ClientStat } from '../stats/stats.js';
 import { sourceOptionsOf, viewerOptionsOf } from '../live/source-options.js';
@@ -111,6 +113,45 @@ export class HttpRemux {
     if (!hit) return false;
     const { m, vhost } = hit;
     const log = this.ctx.log.child(newContextId());
+    const hook = this.hookInfo(req, url, m, vhost, log.cid);
+    this.admit(req, vhost, hook, log).then(
+      () => {
+        if (res.destroyed || req.socket.destroyed) return;
+        this.serve(req, res, url, m, vhost, log, hook);
+      },
+      (err) => {
+        // SRS closes a refused HTTP player without any response.
+        log.warn(`HTTP ${m.format.toUpperCase()} play denied: ${errorMessage(err)}`);
+        res.destroy();
+      },
+    );
+    return true;
+  }
+
+  /** Security, referer and on_play for an HTTP viewer (SRS's order: security, then the hook). */
+  private async admit(req: IncomingMessage, vhost: VhostConfig, hook: HookClientInfo, log: Logger): Promise<void> {
+    checkSecurity(vhost.security, 'play', hook.ip);
+    checkRefer(vhost.refer, 'play', typeof req.headers.referer === 'string' ? req.headers.referer : '');
+    await this.ctx.hooks.gate(vhost.httpHooks, 'on_play', hook, log);
+  }
+
+  private hookInfo(req: IncomingMessage, url: URL, m: MountMatch, vhost: VhostConfig, cid: string): HookClientInfo {
+    const key = streamKey(vhost.name, m.app, m.stream);
+    return {
+      clientId: cid,
+      ip: clientIp(req),
+      vhost: vhost.name,
+      app: m.app,
+      stream: m.stream,
+      param: url.search,
+      tcUrl: `rtmp://${vhost.name}/${m.app}`,
+      pageUrl: typeof req.headers.referer === 'string' ? req.headers.referer : '',
+      streamUrl: key,
+      streamId: this.ctx.stats.streamId(key),
+    };
+  }
+
+  private serve(req: IncomingMessage, res: ServerResponse, url: URL, m: MountMatch, vhost: VhostConfig, log: Logger, hook: HookClientInfo): void {
     const source = this.obtain(vhost, m);
     const encoder = this.encoderFor(m, vhost, source);
     const headers: Record<string, string> = {
@@ -131,7 +172,7 @@ export class HttpRemux {
     if (req.method === 'HEAD') {
       res.end();
       this.ctx.registry.release(source);
-      return true;
+      return;
     }
     res.socket?.setNoDelay(vhost.tcpNodelay);
     const output: ViewerOutput = {
@@ -144,11 +185,10 @@ export class HttpRemux {
       end: () => res.end(),
       destroy: () => res.destroy(),
     };
-    const close = this.attachViewer(req, url, m, vhost, source, encoder, output, log, 'http');
-    res.on('drain', () => close.sink.onDrain());
-    res.socket?.on('drain', () => close.sink.onDrain());
-    res.on('close', () => close.close('viewer left'));
-    return true;
+    const viewer = this.attachViewer(req, url, m, vhost, source, encoder, output, log, 'http', hook);
+    res.on('drain', () => viewer.sink.onDrain());
+    res.socket?.on('drain', () => viewer.sink.onDrain());
+    res.on('close', () => viewer.close('viewer left'));
   }
 
   /** WebSocket upgrade on an `.flv` mount (WS-FLV for browser players). */
@@ -161,9 +201,23 @@ export class HttpRemux {
     }
     const hit = this.match(req, url);
     if (!hit || hit.m.format !== 'flv') return false;
-    this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const { m, vhost } = hit;
-      const log = this.ctx.log.child(newContextId());
+    const { m, vhost } = hit;
+    const log = this.ctx.log.child(newContextId());
+    const hook = this.hookInfo(req, url, m, vhost, log.cid);
+    this.admit(req, vhost, hook, log).then(
+      () => {
+        if (!socket.destroyed) this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.serveWs(ws, req, url, m, vhost, log, hook));
+      },
+      (err) => {
+        log.warn(`WS-FLV play denied: ${errorMessage(err)}`);
+        socket.destroy();
+      },
+    );
+    return true;
+  }
+
+  private serveWs(ws: WebSocket, req: IncomingMessage, url: URL, m: MountMatch, vhost: VhostConfig, log: Logger, hook: HookClientInfo): void {
+    {
       const source = this.obtain(vhost, m);
       const encoder = this.encoderFor(m, vhost, source);
       const output: ViewerOutput = {
@@ -172,14 +226,13 @@ export class HttpRemux {
         end: () => ws.close(1000, 'stream ended'),
         destroy: () => ws.terminate(),
       };
-      const viewer = this.attachViewer(req, url, m, vhost, source, encoder, output, log, 'ws');
+      const viewer = this.attachViewer(req, url, m, vhost, source, encoder, output, log, 'ws', hook);
       ws.on('close', () => viewer.close('viewer left'));
       ws.on('error', (err) => viewer.close(`websocket error: ${err.message}`));
       ws.on('message', () => {
         // Players send nothing we need; ignore anything they do send.
       });
-    });
-    return true;
+    }
   }
 
   private obtain(vhost: VhostConfig, m: MountMatch): LiveSource {
@@ -210,6 +263,7 @@ export class HttpRemux {
     output: ViewerOutput,
     log: Logger,
     via: 'http' | 'ws',
+    hook: HookClientInfo,
   ): { sink: HttpStreamSink; close(reason: string): void } {
     let closed = false;
     let sink: HttpStreamSink;
@@ -221,6 +275,7 @@ export class HttpRemux {
       this.ctx.registry.release(source);
       this.ctx.stats.removeClient(stat.id);
       this.viewers.delete(viewer);
+      void this.ctx.hooks.notify(vhost.httpHooks, 'on_stop', hook, log);
       log.trace(`HTTP ${m.format.toUpperCase()} ${via} viewer closed: ${reason}, send=${sent}B`);
     };
     let sent = 0;
