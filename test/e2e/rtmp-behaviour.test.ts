@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { ffmpegPublish, rtmpConf, run, startServer, type RunningServer } from './harness.js';
+import { ffmpegPublish, freePort, probeStreams, rtmpConf, run, startServer, type RunningServer } from './harness.js';
 import { RawRtmpClient } from './rtmp-client.js';
 import { MessageType } from '../../src/protocol/rtmp/message.js';
 
@@ -179,6 +179,23 @@ describe('limits', () => {
     } finally {
       for (const s of sockets) s.destroy();
       await limited.stop();
+    }
+  });
+});
+
+describe('listeners', () => {
+  test('several listen endpoints, IPv4 and IPv6: publish on [::1], play on 127.0.0.1', async () => {
+    const v6 = await freePort('::1');
+    const multi = await startServer((p) => rtmpConf(p).replace(`listen ${p.rtmp};`, `listen 127.0.0.1:${p.rtmp} [::1]:${v6};`));
+    const pub = ffmpegPublish(`rtmp://[::1]:${v6}/live/v6`, 'h264');
+    try {
+      await multi.waitForLog(/publish \/live\/v6\b/);
+      assert.match(multi.output(), new RegExp(`RTMP listen at 127\\.0\\.0\\.1:${multi.ports.rtmp}, ::1:${v6}`));
+      const streams = await probeStreams(`rtmp://127.0.0.1:${multi.ports.rtmp}/live/v6`);
+      assert.ok(streams.some((s) => s.codec_name === 'h264'));
+    } finally {
+      await pub.stop();
+      await multi.stop();
     }
   });
 });
