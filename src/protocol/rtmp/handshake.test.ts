@@ -10,23 +10,9 @@ import {
   HandshakeServer,
   type HandshakeServerResult,
 } from './handshake.js';
+import { prng, randomBytes as bytesFrom } from '../../../test/fixtures/index.js';
 
 // Deterministic randomness (mulberry32) so every run and every split sees the same bytes.
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function bytesFrom(rnd: () => number, n: number): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; i++) b[i] = Math.floor(rnd() * 256);
-  return b;
-}
 function randomSource(seed: number): (n: number) => Buffer {
   const rnd = prng(seed);
   return (n) => bytesFrom(rnd, n);

@@ -4,6 +4,9 @@
 import { type AudioFrame, type VideoFrame, audioFrameFromFlv, videoFrameFromFlv } from '../../media-frame.js';
 
 /** x264 (High, 64x48) SPS/PPS and their avcC as ffmpeg 5.1 writes it (with the high-profile tail). */
+export { prng } from '../../../../test/fixtures/index.js';
+import { prng } from '../../../../test/fixtures/index.js';
+
 export const H264_SPS = Buffer.from('6764000aacd9447b011000000300100000030320f1225960', 'hex');
 export const H264_PPS = Buffer.from('68ebe3cb22c0', 'hex');
 export const H264_AVCC = Buffer.from(
@@ -78,17 +81,6 @@ export function fill(n: number, seed: number): Buffer {
   return b;
 }
 
-/** mulberry32: small seeded PRNG so fuzz cases are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface ParsedTsPacket {
   pid: number;
