@@ -21,6 +21,18 @@ export interface SourceOptions {
   mixCorrect?: boolean;
 }
 
+/** The request of the current publisher, for features that report or rebuild it (hooks, transcode, exec). */
+export interface PublishInfo {
+  ip: string;
+  tcUrl: string;
+  /** Query string with its leading `?`, or ''. */
+  param: string;
+  pageUrl: string;
+  swfUrl: string;
+  /** Local port the publisher connected to. */
+  port: number;
+}
+
 /** Per-source counters for stats and the API (bytes are payload bytes). */
 export interface SourceCounters {
   videoFrames: number;
@@ -43,6 +55,8 @@ export class LiveSource {
   readonly counters: SourceCounters = { videoFrames: 0, audioFrames: 0, bytesIn: 0 };
   /** Context id of the last publisher; players log it to link to the publisher's lines. */
   sourceId = '';
+  /** Set by the ingest right after startPublish; kept after unpublish for late readers. */
+  publishInfo?: PublishInfo;
   /** The publisher's metadata said `bravo_atc: "true"` (play.atc_auto turns ATC on for it). */
   bravoAtc = false;
   /** Wall-clock ms when the current publish started (set by the caller that has a clock). */
@@ -88,9 +102,10 @@ export class LiveSource {
   }
 
   /** Claim the publish side. Throws StreamBusyError when another publisher holds it. */
-  startPublish(publisher: Publisher): void {
+  startPublish(publisher: Publisher, info?: PublishInfo): void {
     if (this.publisher) throw new StreamBusyError(`stream ${this.key} is busy`);
     this.publisher = publisher;
+    if (info) this.publishInfo = info;
     this.sourceId = publisher.id;
     this.gop.clear();
     this.mix.clear();

@@ -296,7 +296,14 @@ export class RtmpConnection {
     const source = this.sourceFor(req);
     const publisher: Publisher = { id: this.log.cid, kick: (reason) => this.close(`publisher kicked: ${reason}`) };
     try {
-      source.startPublish(publisher);
+      source.startPublish(publisher, {
+        ip: this.conn.remoteAddress,
+        tcUrl: this.connectInfo?.tcUrl ?? '',
+        param: req.param,
+        pageUrl: this.connectInfo?.pageUrl ?? '',
+        swfUrl: this.connectInfo?.swfUrl ?? '',
+        port: this.conn.localPort,
+      });
     } catch (err) {
       if (err instanceof StreamBusyError) {
         this.session.rejectPublish(streamId, StatusCode.PublishBadName, `Stream ${source.key} is busy`);
