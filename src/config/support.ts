@@ -35,6 +35,8 @@ export const SUPPORTED_DIRECTIVES: ReadonlySet<string> = new Set([
   'vhost.http_remux.*',
   'vhost.http_static.*',
   'vhost.security.*',
+  'vhost.dvr.*',
+  'vhost.http_hooks.on_dvr',
   'vhost.refer.*',
   'vhost.http_hooks.on_connect',
   'vhost.http_hooks.on_close',
