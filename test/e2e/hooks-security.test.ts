@@ -141,6 +141,10 @@ describe('http hooks', () => {
     assert.deepEqual(Object.keys(play.body), ['server_id', 'service_id', 'action', 'client_id', 'ip', 'vhost', 'app', 'stream', 'tcUrl', 'param', 'pageUrl', 'stream_url', 'stream_id']);
     const stop = hooks.calls.find((c) => c.body.action === 'on_stop' && c.body.stream === 'hooked');
     assert.ok(stop, 'on_stop after the player left');
+    assert.deepEqual(Object.keys(stop.body), ['server_id', 'service_id', 'action', 'client_id', 'ip', 'vhost', 'app', 'tcUrl', 'stream', 'param', 'stream_url', 'stream_id']);
+    const unpublish = hooks.calls.find((c) => c.body.action === 'on_unpublish' && c.body.stream === 'hooked')!;
+    assert.deepEqual(Object.keys(unpublish.body), Object.keys(publish.body));
+    assert.equal(unpublish.body.client_id, publish.body.client_id);
     const close = hooks.calls.find((c) => c.body.action === 'on_close' && c.body.client_id === publish.body.client_id)!;
     assert.deepEqual(Object.keys(close.body), ['server_id', 'service_id', 'action', 'client_id', 'ip', 'vhost', 'app', 'send_bytes', 'recv_bytes']);
     assert.ok((close.body.recv_bytes as number) > 10_000);
