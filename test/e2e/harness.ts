@@ -194,3 +194,30 @@ export async function probeStreams(url: string, timeoutMs = 20_000): Promise<{ c
   if (r.code !== 0) throw new Error(`ffprobe ${url} failed (${r.code ?? r.signal}): ${r.stderr}`);
   return (JSON.parse(r.stdout) as { streams: { codec_type: string; codec_name: string; width?: number; height?: number }[] }).streams;
 }
+
+export interface FfmpegPlayer {
+  proc: ChildProcess;
+  /** Resolves with the exit code (null when killed by a signal) once ffmpeg has exited. */
+  exited: Promise<number | null>;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+/** ffmpeg reading a live URL (no decoding: -c copy to the null muxer) until stopped or dropped by the server. */
+export function ffmpegPlay(url: string): FfmpegPlayer {
+  const proc = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', url, '-c', 'copy', '-f', 'null', '-'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((r) => proc.on('close', (code) => r(code)));
+  return {
+    proc,
+    exited,
+    stderr: () => err,
+    stop: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

@@ -111,7 +111,7 @@ async function refresh() {
     const clientList = value(clients) ?? [];
     if (failed.length === 5) {
       setConn('error', `Cannot reach the API at ${api.base}`);
-      showError(failed[0].reason.message);
+      showError(`${failed[0].reason.message}. Is http_api enabled there? Enter the API server and port above, or open this page with ?port=.`);
     } else {
       const time = new Date().toLocaleTimeString();
       setConn('ok', `${api.base}${api.mode === 'jsonp' ? ' (JSONP)' : ''} · updated ${time}${paused ? ' · paused' : ''}`);
@@ -343,4 +343,23 @@ document.addEventListener('visibilitychange', () => {
   if (!document.hidden && !paused) refreshNow();
 });
 
-connect();
+/**
+ * Without ?port=, the API is on port 1985 of the page's host, unless this page is itself served by the
+ * API port (SRS serves /console/ there too): then the page's own origin answers /api/v1/summaries
+ * (which, unlike /api/v1/versions, the HTTP server port does not have).
+ */
+async function detectApi() {
+  if (!fromWeb || params.get('port') || (params.get('server') ?? location.hostname) !== location.hostname) return;
+  try {
+    const res = await fetch('/api/v1/summaries', { cache: 'no-store' });
+    const body = res.ok ? await res.json() : null;
+    if (body && body.code === 0 && body.data) {
+      apiHost = location.hostname;
+      apiPort = pagePort;
+    }
+  } catch {
+    // Not an API port (no such route, or not JSON): keep the default.
+  }
+}
+
+detectApi().then(connect);

@@ -176,6 +176,12 @@ async function play(url) {
   session = { kind, url, ...started };
   $('stat-engine').textContent = session.engine;
   ticker = window.setInterval(updateStats, 1000);
+  // An HTTP-FLV request for a stream nobody publishes yet is answered and then waits (as in SRS).
+  window.setTimeout(() => {
+    if (gen === generation && statusLine.dataset.state === 'loading' && video.readyState < 2) {
+      setStatus('loading', 'Connected, waiting for media — is the stream being published?');
+    }
+  }, 5000);
   try {
     await video.play();
   } catch (e) {
