@@ -186,7 +186,8 @@ export class DvrService implements PublishListener {
     };
     const rec = new DvrRecorder(this.ctx, source, vhost, log, hook);
     this.recorders.set(source, rec);
-    source.addSink(rec, { gop: false });
+    // With the GOP: a recording started by a reload mid-stream begins on a keyframe.
+    source.addSink(rec, { gop: true });
   }
 
   onUnpublish(source: LiveSource): void {
@@ -195,6 +196,18 @@ export class DvrService implements PublishListener {
     this.recorders.delete(source);
     source.removeSink(rec);
     void rec.stop();
+  }
+
+  /** Config reloaded: start recording streams whose vhost now has DVR on, stop those where it is off. */
+  reload(): void {
+    for (const source of this.ctx.registry.all()) {
+      if (!source.isPublishing) continue;
+      const vhost = resolveVhost(this.ctx.config(), source.vhost);
+      const wanted = !!vhost?.dvr.enabled && dvrAppliesTo(vhost.dvr.apply, source.app, source.stream);
+      const has = this.recorders.has(source);
+      if (wanted && !has) this.onPublish(source);
+      else if (!wanted && has) this.onUnpublish(source);
+    }
   }
 
   /** Finish every recording (server shutdown). */

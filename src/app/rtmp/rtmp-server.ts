@@ -16,6 +16,26 @@ export class RtmpServer {
     this.ctx.log.trace(`RTMP listen at ${endpoints.map((e) => `${e.host}:${e.port}`).join(', ')}`);
   }
 
+  /**
+   * Listen on a new set of endpoints (config reload): new sockets are bound first, so a failure leaves
+   * the old ones serving; connections already accepted are not touched.
+   */
+  async rebind(endpoints: ListenEndpoint[]): Promise<void> {
+    const next = new TcpListener(endpoints, (conn) => this.accept(conn));
+    const old = this.listener;
+    // Endpoints both sets share must be released before the new socket can take them.
+    await old?.close();
+    try {
+      await next.listen();
+    } catch (err) {
+      await next.close();
+      if (old) await old.listen().catch(() => undefined);
+      throw err;
+    }
+    this.listener = next;
+    this.ctx.log.trace(`RTMP listen at ${endpoints.map((e) => `${e.host}:${e.port}`).join(', ')} (reload)`);
+  }
+
   get ports(): number[] {
     return this.listener?.ports ?? [];
   }
