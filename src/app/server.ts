@@ -9,6 +9,9 @@ import { LogWriter } from './log/srs-logger.js';
 import { RtmpServer } from './rtmp/rtmp-server.js';
 import { Stats, statId } from './stats/stats.js';
 import { HttpHooks } from './hooks/http-hooks.js';
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../transport/http-listener.js';
+import { HttpServers, type HttpPorts } from './http/http-servers.js';
+import type { HttpMux } from './http/http-mux.js';
 
 /** Knobs that are not in SRS's config format (tsrs extensions, set by the CLI from TSRS_* env vars). */
 export interface ServerOptions {
@@ -18,6 +21,13 @@ export interface ServerOptions {
   hooksTimeoutMs?: number;
   /** Attempts for notify-only callbacks (TSRS_HOOKS_NOTIFY_ATTEMPTS; SRS tries once). */
   hooksNotifyAttempts?: number;
+  /** Limits of every HTTP listener (TSRS_HTTP_* env vars; tests use short timeouts). */
+  httpLimits?: Partial<HttpLimits>;
+}
+
+/** Bound ports by listener (the real ones when the config says port 0). */
+export interface ServerPorts extends HttpPorts {
+  rtmp: number[];
 }
 
 const STATS_SAMPLE_MS = 5_000;
@@ -26,6 +36,8 @@ export class Server {
   readonly ctx: ServerContext;
   readonly logWriter: LogWriter;
   readonly rtmp: RtmpServer;
+  /** HTTP server, HTTP API and exporter listeners, with the live HTTP remux. */
+  readonly http: HttpServers;
   private current: SrsConfig;
   private sampler: NodeJS.Timeout | null = null;
 
@@ -57,6 +69,21 @@ export class Server {
       connections: 0,
     };
     this.rtmp = new RtmpServer(this.ctx);
+    this.http = new HttpServers(this.ctx, { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits });
+  }
+
+  /** Routes of the HTTP API port; the api layer registers its handlers here. */
+  get httpApiMux(): HttpMux {
+    return this.http.apiMux;
+  }
+
+  /** Routes of the HTTP server port (the same mux as the API's when they share a port). */
+  get httpServerMux(): HttpMux {
+    return this.http.serverMux;
+  }
+
+  get ports(): ServerPorts {
+    return { rtmp: this.rtmp.ports, ...this.http.ports };
   }
 
   get config(): SrsConfig {
@@ -72,6 +99,10 @@ export class Server {
     const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
     if (!same(next.listen, this.current.listen)) notApplied.push('listen');
     if (!same(next.log, this.current.log)) notApplied.push('srs_log_*');
+    // Like SRS 5, the HTTP listeners are not reloadable; vhost http_static/http_remux changes are.
+    if (!same(next.httpApi, this.current.httpApi)) notApplied.push('http_api');
+    if (!same(next.httpServer, this.current.httpServer)) notApplied.push('http_server');
+    if (!same(next.exporter, this.current.exporter)) notApplied.push('exporter');
     this.current = next;
     for (const source of this.ctx.registry.all()) {
       const v = next.vhosts.get(source.vhost);
@@ -82,6 +113,8 @@ export class Server {
 
   async start(): Promise<void> {
     for (const w of this.current.warnings) this.ctx.log.warn(`config: ${w}`);
+    // HTTP first: once "RTMP listen at" is logged every port is ready.
+    await this.http.start();
     await this.rtmp.listen(this.current.listen);
     this.sampler = setInterval(() => this.ctx.stats.sample(this.ctx.now()), STATS_SAMPLE_MS);
     this.sampler.unref();
@@ -91,6 +124,6 @@ export class Server {
   /** Stop listening and drop clients. */
   async stop(): Promise<void> {
     if (this.sampler) clearInterval(this.sampler);
-    await this.rtmp.close(true);
+    await Promise.all([this.rtmp.close(true), this.http.stop()]);
   }
 }

@@ -1,5 +1,6 @@
 // Live statistics of clients, streams and vhosts, shaped for SRS's /api/v1 (http-api.md §3).
 // Connections register a ClientStat and keep its counters current; the API reads snapshots.
+import { streamKey } from '../live/live-source.js';
 
 export type ClientType =
   | 'rtmp-play'
@@ -31,6 +32,8 @@ export interface ClientStat {
   recvBytes(): number;
   /** Disconnect this client (API DELETE). */
   kick(reason: string): void;
+  /** Frames this viewer's queue dropped to keep up (slow-viewer policy), when the connection tracks it. */
+  droppedFrames?(): number;
 }
 
 /** Sliding kbps over a 30 s window from periodic byte samples. */
@@ -61,6 +64,26 @@ export interface ClientSnapshot {
   recvKbps: number;
 }
 
+/** Bytes and kbps of a stream or a vhost: every client it had, closed ones included (SRS's SrsKbps). */
+export interface TrafficSnapshot {
+  sendBytes: number;
+  recvBytes: number;
+  sendKbps: number;
+  recvKbps: number;
+}
+
+interface Aggregate {
+  closedSend: number;
+  closedRecv: number;
+  send: KbpsWindow;
+  recv: KbpsWindow;
+}
+
+/** The stream url (`/app/stream` or `vhost/app/stream`) a client is attached to, or '' before it is known. */
+export function clientStreamKey(stat: ClientStat): string {
+  return stat.vhost && stat.app && stat.stream ? streamKey(stat.vhost, stat.app, stat.stream) : '';
+}
+
 /** Random stat id `vid-xxxxxxx`, as SRS gives streams and vhosts. */
 export function statId(random: () => number = Math.random): string {
   const alphabet = '0123456789abcdefghijklmnopqrstuvwxyz';
@@ -78,17 +101,47 @@ export class Stats {
   clientErrorsTotal = 0;
   private readonly vhostIds = new Map<string, string>();
   private readonly streamIds = new Map<string, string>();
+  /** By stream url; dropped at a sample once the stream has no client left. */
+  private readonly streamTraffic = new Map<string, Aggregate>();
+  /** By vhost name; kept for the process lifetime, like SRS's vhost stats. */
+  private readonly vhostTraffic = new Map<string, Aggregate>();
+
+  private aggregate(map: Map<string, Aggregate>, key: string): Aggregate {
+    let a = map.get(key);
+    if (!a) {
+      a = { closedSend: 0, closedRecv: 0, send: new KbpsWindow(), recv: new KbpsWindow() };
+      map.set(key, a);
+    }
+    return a;
+  }
 
   addClient(stat: ClientStat): void {
-    this.clients.set(stat.id, { stat, send: new KbpsWindow(), recv: new KbpsWindow() });
+    const entry = { stat, send: new KbpsWindow(), recv: new KbpsWindow() };
+    // A connection starts from zero bytes: with this first point its kbps is known at the next sample.
+    entry.send.sample(stat.createdAtMs, 0);
+    entry.recv.sample(stat.createdAtMs, 0);
+    this.clients.set(stat.id, entry);
     this.clientsTotal++;
   }
 
   removeClient(id: string, failed = false): void {
     const e = this.clients.get(id);
     if (!e) return;
-    this.closedSend += e.stat.sendBytes();
-    this.closedRecv += e.stat.recvBytes();
+    const sent = e.stat.sendBytes();
+    const received = e.stat.recvBytes();
+    this.closedSend += sent;
+    this.closedRecv += received;
+    const key = clientStreamKey(e.stat);
+    if (key) {
+      const a = this.aggregate(this.streamTraffic, key);
+      a.closedSend += sent;
+      a.closedRecv += received;
+    }
+    if (e.stat.vhost) {
+      const v = this.aggregate(this.vhostTraffic, e.stat.vhost);
+      v.closedSend += sent;
+      v.closedRecv += received;
+    }
     if (failed) this.clientErrorsTotal++;
     this.clients.delete(id);
   }
@@ -108,10 +161,78 @@ export class Stats {
 
   /** Take a byte sample of every client (called every few seconds by the server). */
   sample(nowMs: number): void {
+    type Live = { send: number; recv: number; since: number };
+    const streams = new Map<string, Live>();
+    const vhosts = new Map<string, Live>();
+    const add = (m: Map<string, Live>, k: string, send: number, recv: number, since: number): void => {
+      const t = m.get(k);
+      if (t) {
+        t.send += send;
+        t.recv += recv;
+        t.since = Math.min(t.since, since);
+      } else m.set(k, { send, recv, since });
+    };
     for (const e of this.clients.values()) {
-      e.send.sample(nowMs, e.stat.sendBytes());
-      e.recv.sample(nowMs, e.stat.recvBytes());
+      const send = e.stat.sendBytes();
+      const recv = e.stat.recvBytes();
+      e.send.sample(nowMs, send);
+      e.recv.sample(nowMs, recv);
+      const key = clientStreamKey(e.stat);
+      if (key) add(streams, key, send, recv, e.stat.createdAtMs);
+      if (e.stat.vhost) add(vhosts, e.stat.vhost, send, recv, e.stat.createdAtMs);
     }
+    // New streams/vhosts start from zero when their first client connected.
+    const seed = (map: Map<string, Aggregate>, k: string, live: Live): void => {
+      if (map.has(k)) return;
+      const a = this.aggregate(map, k);
+      a.send.sample(live.since, 0);
+      a.recv.sample(live.since, 0);
+    };
+    for (const [key, live] of streams) seed(this.streamTraffic, key, live);
+    for (const [name, live] of vhosts) seed(this.vhostTraffic, name, live);
+    for (const [key, a] of this.streamTraffic) {
+      const live = streams.get(key);
+      if (!live) {
+        // SRS drops a stream's stat when it has neither publisher nor clients.
+        this.streamTraffic.delete(key);
+        continue;
+      }
+      a.send.sample(nowMs, a.closedSend + live.send);
+      a.recv.sample(nowMs, a.closedRecv + live.recv);
+    }
+    for (const [name, a] of this.vhostTraffic) {
+      const live = vhosts.get(name) ?? { send: 0, recv: 0, since: nowMs };
+      a.send.sample(nowMs, a.closedSend + live.send);
+      a.recv.sample(nowMs, a.closedRecv + live.recv);
+    }
+  }
+
+  /** Traffic of one stream url (closed clients since the stream appeared, plus live ones). */
+  streamTrafficOf(key: string): TrafficSnapshot {
+    return this.trafficOf(this.streamTraffic.get(key), (s) => clientStreamKey(s) === key);
+  }
+
+  /** Traffic of one vhost by name. */
+  vhostTrafficOf(name: string): TrafficSnapshot {
+    return this.trafficOf(this.vhostTraffic.get(name), (s) => s.vhost === name);
+  }
+
+  /** Vhost names that have had clients since the process started. */
+  vhostNames(): string[] {
+    const names = new Set(this.vhostTraffic.keys());
+    for (const e of this.clients.values()) if (e.stat.vhost) names.add(e.stat.vhost);
+    return [...names];
+  }
+
+  private trafficOf(a: Aggregate | undefined, mine: (s: ClientStat) => boolean): TrafficSnapshot {
+    let sendBytes = a?.closedSend ?? 0;
+    let recvBytes = a?.closedRecv ?? 0;
+    for (const e of this.clients.values()) {
+      if (!mine(e.stat)) continue;
+      sendBytes += e.stat.sendBytes();
+      recvBytes += e.stat.recvBytes();
+    }
+    return { sendBytes, recvBytes, sendKbps: a?.send.kbps() ?? 0, recvKbps: a?.recv.kbps() ?? 0 };
   }
 
   totals(): { sendBytes: number; recvBytes: number } {
