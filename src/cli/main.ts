@@ -6,6 +6,9 @@ import { errorMessage } from '../core/errors.js';
 import { SERVER_SIGNATURE, SRS_COMPAT_VERSION_STRING, TSRS_VERSION } from '../core/version.js';
 import { loadConfigFile, loadConfigFromEnv, type SrsConfig } from '../config/index.js';
 import { Server } from '../app/server.js';
+import { registerApiRoutes, type ReloadStatus } from '../api/index.js';
+import { TsrsError } from '../core/errors.js';
+import type { HttpLimits } from '../transport/http-listener.js';
 import { parseArgs, USAGE } from './args.js';
 
 function load(args: { configFile: string; envOnly: boolean }): SrsConfig {
@@ -52,8 +55,28 @@ async function main(): Promise<number> {
     hooksSecret: env.TSRS_HOOKS_SECRET || undefined,
     hooksTimeoutMs: env.TSRS_HOOKS_TIMEOUT_MS ? Number(env.TSRS_HOOKS_TIMEOUT_MS) : undefined,
     hooksNotifyAttempts: env.TSRS_HOOKS_NOTIFY_ATTEMPTS ? Number(env.TSRS_HOOKS_NOTIFY_ATTEMPTS) : undefined,
+    httpLimits: httpLimitsFromEnv(env),
   });
   const log = server.ctx.log;
+
+  // One reload path for SIGHUP and the raw API (rpc=reload); rpc=reload-fetch reports the last outcome.
+  let lastReload: ReloadStatus = { err: 0, msg: 'Success', state: 0, rid: '' };
+  const reloadConfig = (why: string): void => {
+    const rid = randomRid();
+    let state = 10; // parsing
+    try {
+      const next = load(args);
+      state = 30; // applying
+      const changed = server.reload(next);
+      lastReload = { err: 0, msg: 'Success', state: 90, rid };
+      log.trace(`${why}: config reloaded${changed.length ? `; not applied until restart: ${changed.join(', ')}` : ''}`);
+    } catch (err) {
+      const code = err instanceof TsrsError ? err.code : 1023;
+      lastReload = { err: code, msg: err instanceof TsrsError ? err.summary() : `code=${code} : ${errorMessage(err)}`, state, rid };
+      log.error(`${why}: reload failed, keeping the old config: ${errorMessage(err)}`);
+    }
+  };
+  registerApiRoutes(server, { reload: () => reloadConfig('raw api reload'), reloadStatus: () => lastReload });
   log.trace(`tsrs ${TSRS_VERSION} (SRS ${SRS_COMPAT_VERSION_STRING} compatible), pid=${process.pid}, config=${args.envOnly ? '(env)' : args.configFile}`);
   if (config.daemon) log.trace('daemon is ignored: tsrs runs in the foreground; use a supervisor (systemd, docker) to background it');
   try {
@@ -87,20 +110,38 @@ async function main(): Promise<number> {
     log.trace('SIGUSR1: reopen log file');
     server.logWriter.reopen();
   });
-  process.on('SIGHUP', () => {
-    try {
-      const next = load(args);
-      const changed = server.reload(next);
-      log.trace(`SIGHUP: config reloaded${changed.length ? `; not applied until restart: ${changed.join(', ')}` : ''}`);
-    } catch (err) {
-      log.error(`SIGHUP: reload failed, keeping the old config: ${errorMessage(err)}`);
-    }
-  });
+  process.on('SIGHUP', () => reloadConfig('SIGHUP'));
   process.on('uncaughtException', (err) => {
     // Last line of defence: one bad connection must never take the server down.
     log.error(`uncaught exception (server keeps running): ${err.stack ?? err.message}`);
   });
   return -1;
+}
+
+/** TSRS_HTTP_* limits of every HTTP listener (defaults in transport/http-listener.ts). */
+function httpLimitsFromEnv(env: NodeJS.ProcessEnv): Partial<HttpLimits> {
+  const limits: Partial<HttpLimits> = {};
+  const num = (name: string): number | undefined => {
+    const v = Number(env[name]);
+    return env[name] && Number.isFinite(v) && v > 0 ? v : undefined;
+  };
+  const set = <K extends keyof HttpLimits>(key: K, name: string): void => {
+    const v = num(name);
+    if (v !== undefined) limits[key] = v;
+  };
+  set('headersTimeoutMs', 'TSRS_HTTP_HEADERS_TIMEOUT_MS');
+  set('requestTimeoutMs', 'TSRS_HTTP_REQUEST_TIMEOUT_MS');
+  set('keepAliveTimeoutMs', 'TSRS_HTTP_KEEPALIVE_TIMEOUT_MS');
+  set('maxHeaderSize', 'TSRS_HTTP_MAX_HEADER_SIZE');
+  return limits;
+}
+
+/** SRS's reload id: 7 random chars. */
+function randomRid(): string {
+  const alphabet = '0123456789abcdefghijklmnopqrstuvwxyz';
+  let s = '';
+  for (let i = 0; i < 7; i++) s += alphabet[Math.floor(Math.random() * alphabet.length)];
+  return s;
 }
 
 /** SRS writes its pid for init scripts and logrotate; failure to write it is worth a warning, not an exit. */
