@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ffmpegPlay, ffmpegPublish, repoRoot, startServer, type Ports, type RunningServer } from './harness.js';
 
@@ -270,5 +271,62 @@ describe('web pages in Chromium', () => {
       await player?.stop();
       await pub.stop();
     }
+  });
+});
+
+// The pages' pure modules, run in Node: URL rules and formatting, without a browser.
+describe('player URL rules and console formatting (no browser)', () => {
+  const load = async (rel: string): Promise<Record<string, (...args: never[]) => unknown>> =>
+    (await import(pathToFileURL(join(htmlDir, rel)).href)) as Record<string, (...args: never[]) => unknown>;
+  const page = { protocol: 'http:', hostname: '10.0.0.5', port: '8080' };
+  const fromDisk = { protocol: 'file:', hostname: '', port: '' };
+
+  test('stream URL from SRS player parameters', async () => {
+    const m = await load('players/js/stream-url.js');
+    const streamUrlFrom = m['streamUrlFrom'] as (p: URLSearchParams, loc: typeof page) => string;
+    const url = (q: string, loc = page): string => streamUrlFrom(new URLSearchParams(q), loc);
+    assert.equal(url(''), 'http://10.0.0.5:8080/live/livestream.flv');
+    assert.equal(url('', fromDisk), 'http://localhost:8080/live/livestream.flv');
+    assert.equal(url('app=live&stream=cam.flv&port=18080'), 'http://10.0.0.5:18080/live/cam.flv');
+    assert.equal(url('stream=cam'), 'http://10.0.0.5:8080/live/cam.flv');
+    assert.equal(url('stream=cam.m3u8&server=h.example&port=80'), 'http://h.example/live/cam.m3u8');
+    assert.equal(url('stream=cam.flv&schema=ws'), 'ws://10.0.0.5:8080/live/cam.flv');
+    assert.equal(url('stream=cam.flv&vhost=v.example&token=abc'), 'http://10.0.0.5:8080/live/cam.flv?vhost=v.example&token=abc');
+    assert.equal(url('vhost=__defaultVhost__&autostart=true'), 'http://10.0.0.5:8080/live/livestream.flv');
+    assert.equal(url('server=::1&port=8080'), 'http://[::1]:8080/live/livestream.flv');
+    assert.equal(url('url=ws://x/y/z.flv&app=ignored'), 'ws://x/y/z.flv');
+  });
+
+  test('stream kinds and switching delivery', async () => {
+    const m = await load('players/js/stream-url.js');
+    const kind = m['streamKind'] as (u: string) => string;
+    const swap = m['switchKind'] as (u: string, k: string) => string;
+    const params = m['pageParams'] as (loc: { search: string; hash: string }) => URLSearchParams;
+    assert.equal(kind('http://h/live/a.flv'), 'flv');
+    assert.equal(kind('wss://h/live/a.flv?k=1'), 'ws-flv');
+    assert.equal(kind('http://h/live/a.ts'), 'ts');
+    assert.equal(kind('https://h/live/a.m3u8'), 'hls');
+    assert.equal(kind('http://h/vod/a.mp4'), 'native');
+    assert.equal(kind('not a url'), 'native');
+    assert.equal(swap('http://h:8080/live/a.flv?k=1', 'ws-flv'), 'ws://h:8080/live/a.flv?k=1');
+    assert.equal(swap('wss://h/live/a.flv', 'hls'), 'https://h/live/a.m3u8');
+    assert.equal(swap('http://h/live/a.m3u8', 'ts'), 'http://h/live/a.ts');
+    assert.equal(params({ search: '?port=1', hash: '#/summaries?port=1985&x=2' }).toString(), 'port=1985&x=2');
+  });
+
+  test('console formatting', async () => {
+    const f = await load('console/js/format.js');
+    const call = (name: string, ...args: unknown[]): unknown => (f[name] as (...a: unknown[]) => unknown)(...args);
+    assert.equal(call('duration', 3725), '1h 2m 5s');
+    assert.equal(call('duration', 59.9), '59s');
+    assert.equal(call('duration', 90061), '1d 1h 1m');
+    assert.equal(call('percent', 0.043), '4.3%');
+    assert.equal(call('percent', 0.43), '43%');
+    assert.equal(call('bytes', 1_500_000), '1.5 MB');
+    assert.equal(call('kbps', 289), '289 kbit/s');
+    assert.equal(call('kbps', 12_345), '12.3 Mbit/s');
+    assert.equal(call('videoCodec', { codec: 'H264', profile: 'High', level: '3.1', width: 1280, height: 720 }), 'H264 High 3.1');
+    assert.equal(call('audioCodec', { codec: 'AAC', sample_rate: 44100, channel: 2, profile: 'LC' }), 'AAC LC 44.1 kHz stereo');
+    assert.equal(call('resolution', null), '–');
   });
 });
