@@ -77,18 +77,10 @@ async function main(): Promise<number> {
     }
   };
   registerApiRoutes(server, { reload: () => reloadConfig('raw api reload'), reloadStatus: () => lastReload });
+
   log.trace(`tsrs ${TSRS_VERSION} (SRS ${SRS_COMPAT_VERSION_STRING} compatible), pid=${process.pid}, config=${args.envOnly ? '(env)' : args.configFile}`);
   if (config.daemon) log.trace('daemon is ignored: tsrs runs in the foreground; use a supervisor (systemd, docker) to background it');
-  try {
-    await server.start();
-  } catch (err) {
-    log.error(`start failed: ${errorMessage(err)}`);
-    await server.logWriter.close();
-    return 1;
-  }
-
-  writePidFile(config.pid, log);
-
+  // Signal handlers go in before the listeners: a signal during start-up must not kill the process.
   let quitting = false;
   const quit = async (graceful: boolean, signal: string): Promise<void> => {
     if (quitting) return;
@@ -115,6 +107,14 @@ async function main(): Promise<number> {
     // Last line of defence: one bad connection must never take the server down.
     log.error(`uncaught exception (server keeps running): ${err.stack ?? err.message}`);
   });
+  try {
+    await server.start();
+  } catch (err) {
+    log.error(`start failed: ${errorMessage(err)}`);
+    await server.logWriter.close();
+    return 1;
+  }
+  writePidFile(config.pid, log);
   return -1;
 }
 
