@@ -7,6 +7,7 @@ import { SourceRegistry } from './live/live-source.js';
 import { sourceOptionsOf } from './live/source-options.js';
 import { LogWriter } from './log/srs-logger.js';
 import { RtmpServer } from './rtmp/rtmp-server.js';
+import { HlsService } from './hls/hls-service.js';
 import { Stats, statId } from './stats/stats.js';
 import { HttpHooks } from './hooks/http-hooks.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../transport/http-listener.js';
@@ -36,6 +37,8 @@ export class Server {
   readonly ctx: ServerContext;
   readonly logWriter: LogWriter;
   readonly rtmp: RtmpServer;
+  /** HLS segments and playlists under hls_path (vhost hls). */
+  readonly hls: HlsService;
   /** HTTP server, HTTP API and exporter listeners, with the live HTTP remux. */
   readonly http: HttpServers;
   private current: SrsConfig;
@@ -69,6 +72,7 @@ export class Server {
       connections: 0,
     };
     this.rtmp = new RtmpServer(this.ctx);
+    this.hls = new HlsService(this.ctx).register();
     this.http = new HttpServers(this.ctx, { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits });
   }
 
@@ -124,6 +128,8 @@ export class Server {
   /** Stop listening and drop clients. */
   async stop(): Promise<void> {
     if (this.sampler) clearInterval(this.sampler);
+    // HLS closes its segments and playlists (and disposes them when hls_dispose is set, as SRS).
+    await this.hls.close();
     await Promise.all([this.rtmp.close(true), this.http.stop()]);
   }
 }

@@ -168,20 +168,23 @@ test('chunk_size out of range only warns', () => {
 });
 
 test('"not supported yet" warnings follow the supported set', () => {
-  const text = `${OK}stats { enabled on; }\nvhost v {\n  hls { enabled on; }\n  dvr { enabled off; }\n  play { gop_cache on; }\n}`;
+  const text = `${OK}stats { enabled on; }\nvhost v {\n  hds { enabled on; }\n  dvr { enabled off; }\n  play { gop_cache on; }\n}`;
   const c = load(text);
   assert.deepEqual(
     c.warnings.filter((w) => w.includes('not supported')),
-    ['c.conf:3:1: stats is not supported yet, ignored', 'c.conf:5:3: vhost.hls of v is not supported yet, ignored'],
+    ['c.conf:3:1: stats is not supported yet, ignored', 'c.conf:5:3: vhost.hds of v is not supported yet, ignored'],
   );
-  const extended = load(text, { supported: extendSupported(['vhost.hls.*', 'stats']) });
+  const extended = load(text, { supported: extendSupported(['vhost.hds.*', 'stats']) });
   assert.deepEqual(extended.warnings.filter((w) => w.includes('not supported')), []);
   // Partial support of a block: only the missing children are named.
-  const partial = load(`${OK}vhost v { hls { enabled on; hls_keys on; } }`, { supported: extendSupported(['vhost.hls.enabled']) });
+  const partial = load(`${OK}vhost v { hds { enabled on; hds_window 60; } }`, { supported: extendSupported(['vhost.hds.enabled']) });
   assert.deepEqual(
     partial.warnings.filter((w) => w.includes('not supported')),
-    ['c.conf:3:29: vhost.hls.hls_keys of v is not supported yet, ignored'],
+    ['c.conf:3:29: vhost.hds.hds_window of v is not supported yet, ignored'],
   );
+  // HLS is supported but for hls_ctx sessions.
+  const hls = load(`${OK}vhost v { hls { enabled on; hls_keys on; hls_ctx on; } }`);
+  assert.deepEqual(hls.warnings.filter((w) => w.includes('not supported')), ['c.conf:3:42: vhost.hls.hls_ctx of v is not supported yet, ignored']);
 });
 
 test('daemon on is accepted with a foreground warning', () => {

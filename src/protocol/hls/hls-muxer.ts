@@ -227,6 +227,19 @@ export class HlsMuxer {
   }
 
   /**
+   * Stop this publish without keeping the open segment (the app could not write it): no playlist update,
+   * the segment's number is not reused.
+   */
+  abort(): HlsOp[] {
+    if (!this.active) return [];
+    const seg = this.current;
+    this.current = null;
+    this.active = false;
+    this.ts = null;
+    return seg ? [{ type: 'discard', seq: seg.seq, tmpPath: seg.tmpPath, durationMs: seg.endDts - seg.startDts }] : [];
+  }
+
+  /**
    * hls_dispose: delete the playlist, every segment in the window and their keys, and forget them. The
    * seq keeps counting.
    */

@@ -1,0 +1,370 @@
+// HLS for every vhost with `hls { enabled on; }` (behaviours.md §9): a sink on each publishing source feeds
+// the sans-I/O HlsMuxer (protocol/hls), whose file operations a per-stream HlsFileWriter performs.
+//
+// Per stream URL the muxer and writer live as long as the process, so [seq], the playlist window and the
+// AES key continue across republishes as in SRS 5. A failure never reaches the source: the sink catches
+// everything and applies hls_on_error:
+//   ignore     → HLS off for this publish (the segment so far is closed, the playlist updated);
+//   disconnect → the publisher is kicked;
+//   continue   → logged once per segment, the failed segment is left out of the playlist, HLS goes on.
+// Whatever the policy, when the disk cannot keep up (queued bytes over the bound) HLS is dropped for that
+// publish with an error: memory must not grow without end.
+
+import { errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { HlsConfig, SrsConfig, VhostConfig } from '../../config/index.js';
+import { HlsMuxer, type HlsMuxerOptions, type HlsOp } from '../../protocol/hls/index.js';
+import type { MediaFrame } from '../../kernel/media-frame.js';
+import type { ServerContext } from '../context.js';
+import { Fixed2, type HookClientInfo } from '../hooks/http-hooks.js';
+import type { LiveSource, PublishListener } from '../live/live-source.js';
+import type { Sink } from '../live/sink.js';
+import { HlsFileWriter, describeOp, type HlsWriterOptions } from './hls-file-writer.js';
+
+export interface HlsServiceOptions extends HlsWriterOptions {
+  /** Time allowed for files to be written on shutdown. */
+  closeTimeoutMs?: number;
+}
+
+/** The muxer settings of one publish from the vhost's hls block. */
+export function hlsMuxerOptions(hls: HlsConfig, source: { vhost: string; app: string; stream: string }, utcTime: boolean): HlsMuxerOptions {
+  return {
+    vhost: source.vhost,
+    app: source.app,
+    stream: source.stream,
+    fragmentMs: hls.fragmentMs,
+    tdRatio: hls.tdRatio,
+    aofRatio: hls.aofRatio,
+    windowMs: hls.windowMs,
+    hlsPath: hls.path,
+    m3u8File: hls.m3u8File,
+    tsFile: hls.tsFile,
+    tsFloor: hls.tsFloor,
+    entryPrefix: hls.entryPrefix,
+    acodec: hls.acodec,
+    vcodec: hls.vcodec,
+    cleanup: hls.cleanup,
+    waitKeyframe: hls.waitKeyframe,
+    dtsDirectly: hls.dtsDirectly,
+    keys: hls.keys,
+    fragmentsPerKey: hls.fragmentsPerKey,
+    keyFile: hls.keyFile,
+    keyFilePath: hls.keyFilePath,
+    keyUrl: hls.keyUrl,
+    utcTime,
+  };
+}
+
+/** HLS applies to this vhost: enabled, and an origin (edges do not write HLS). */
+function hlsVhost(config: SrsConfig, vhost: string): VhostConfig | null {
+  const v = config.vhosts.get(vhost);
+  if (!v || !v.enabled || !v.hls.enabled || v.cluster.mode === 'remote') return null;
+  return v;
+}
+
+export class HlsService implements PublishListener {
+  private readonly streams = new Map<string, HlsStream>();
+  private closed = false;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly options: HlsServiceOptions = {},
+  ) {}
+
+  /** Attach to the source registry (every publish from now on). */
+  register(): this {
+    this.ctx.registry.addPublishListener(this);
+    return this;
+  }
+
+  onPublish(source: LiveSource): void {
+    if (this.closed) return;
+    const vhost = hlsVhost(this.ctx.config(), source.vhost);
+    if (!vhost) return;
+    let stream = this.streams.get(source.key);
+    if (!stream) {
+      stream = new HlsStream(this.ctx, source.key, this.options);
+      this.streams.set(source.key, stream);
+    }
+    stream.start(source, vhost);
+  }
+
+  onUnpublish(source: LiveSource): void {
+    this.streams.get(source.key)?.stop(source);
+  }
+
+  /** The stream's HLS state (tests, API). */
+  stream(key: string): HlsStream | undefined {
+    return this.streams.get(key);
+  }
+
+  /**
+   * Graceful shutdown: close every current segment and playlist, dispose where hls_dispose is set (as
+   * SRS), and wait (bounded) for the files to be written.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const all = [...this.streams.values()].map((s) => s.shutdown());
+    const timeout = this.options.closeTimeoutMs ?? 5000;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(all), new Promise<void>((r) => (timer = setTimeout(r, timeout)))]);
+    clearTimeout(timer);
+  }
+}
+
+/** One stream URL's HLS: muxer and writer for the life of the process, a sink while it publishes. */
+export class HlsStream {
+  readonly muxer: HlsMuxer;
+  readonly writer: HlsFileWriter;
+  private sink: HlsSink | null = null;
+  private source: LiveSource | null = null;
+  private disposeTimer: NodeJS.Timeout | null = null;
+  private disposeMs = 0;
+  private log: Logger;
+  /** The writer refused more work in this publish (disk too slow): nothing more is queued. */
+  private overloaded = false;
+  /** seq of the segment whose failure was already logged (one line per segment). */
+  private lastFailedSeq = -1;
+  /** What on_hls reports for the segments of the current (or last) publish. */
+  private hooked: { vhost: VhostConfig; client: HookClientInfo; m3u8: string; m3u8Url: string } | null = null;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    readonly key: string,
+    options: HlsWriterOptions,
+  ) {
+    this.log = ctx.log;
+    this.muxer = new HlsMuxer((n) => ctx.random(n));
+    this.writer = new HlsFileWriter(
+      {
+        onError: (err, op) => this.onWriteError(err, describeOp(op), 'seq' in op ? op.seq : -1),
+        onSegment: (op) => {
+          this.log.info(`hls: segment ${op.path} seq=${op.seq} duration=${op.durationMs}ms`);
+          this.onHls(op);
+        },
+        onSegmentFailed: (seq) => this.push(this.muxer.forgetSegment(seq)),
+        onDeleteFailed: (path, err) => this.log.warn(`hls: delete ${path} failed: ${errorMessage(err)}`),
+      },
+      options,
+    );
+  }
+
+  get publishing(): boolean {
+    return this.sink !== null;
+  }
+
+  start(source: LiveSource, vhost: VhostConfig): void {
+    if (this.sink) this.stop(this.source!);
+    this.cancelDispose();
+    this.log = this.ctx.log.child(source.sourceId || this.ctx.log.cid);
+    this.source = source;
+    this.overloaded = false;
+    this.lastFailedSeq = -1;
+    this.disposeMs = vhost.hls.disposeMs;
+    const opts = hlsMuxerOptions(vhost.hls, source, this.ctx.config().utcTime);
+    this.muxer.publish(opts);
+    const h = vhost.hls;
+    this.log.trace(
+      `hls: win=${h.windowMs}ms, frag=${h.fragmentMs}ms, prefix=${h.entryPrefix}, path=${h.path}, m3u8=${h.m3u8File}, ts=${h.tsFile}, ` +
+        `tdr=${h.tdRatio.toFixed(2)}, aof=${h.aofRatio.toFixed(2)}, floor=${+h.tsFloor}, clean=${+h.cleanup}, waitk=${+h.waitKeyframe}, ` +
+        `dispose=${h.disposeMs}ms, dts_directly=${+h.dtsDirectly}, keys=${+h.keys}`,
+    );
+    this.hooked = { vhost, client: this.hookClient(source), m3u8: this.muxer.playlistPath, m3u8Url: this.muxer.playlistPath.slice(h.path.length + 1) };
+    this.sink = new HlsSink(this, source, vhost.hls, this.ctx);
+    source.addSink(this.sink, { gop: false });
+  }
+
+  /** The publisher as hooks describe it (from its stats entry; the query string is not known here). */
+  private hookClient(source: LiveSource): HookClientInfo {
+    const stat = this.ctx.stats.client(source.sourceId)?.stat;
+    return {
+      clientId: source.sourceId,
+      ip: stat?.ip ?? '',
+      vhost: source.vhost,
+      app: source.app,
+      stream: source.stream,
+      param: '',
+      tcUrl: stat?.tcUrl ?? '',
+      pageUrl: stat?.pageUrl ?? '',
+      streamUrl: source.key,
+      streamId: this.ctx.stats.streamId(source.key),
+    };
+  }
+
+  /** http_hooks on_hls after each segment is on disk (SrsDvrAsyncCallOnHls); never blocks the stream. */
+  private onHls(op: Extract<HlsOp, { type: 'close' }>): void {
+    const h = this.hooked;
+    if (h === null || !h.vhost.httpHooks.enabled || h.vhost.httpHooks.onHls.length === 0) return;
+    // `url`: the TS URI under the playlist's directory unless it is an absolute http(s) URL.
+    const slash = h.m3u8Url.lastIndexOf('/');
+    const dir = slash < 0 ? './' : slash === 0 ? '/' : h.m3u8Url.slice(0, slash);
+    const url = /^https?:\/\//.test(op.uri) ? op.uri : `${dir}/${op.uri}`;
+    void this.ctx.hooks.notify(h.vhost.httpHooks, 'on_hls', h.client, this.log, {
+      duration: new Fixed2(op.durationMs / 1000),
+      cwd: process.cwd(),
+      file: op.path,
+      url,
+      m3u8: h.m3u8,
+      m3u8_url: h.m3u8Url,
+      seq_no: op.seq,
+    });
+  }
+
+  /** The publisher left: close the segment, update the playlist, arm hls_dispose. */
+  stop(source: LiveSource): void {
+    if (this.source !== source || this.sink === null) return;
+    this.detach();
+    this.push(this.muxer.unpublish());
+    this.armDispose();
+  }
+
+  /** Frames from the sink. */
+  handle(frame: MediaFrame, nowMs: number): void {
+    this.push(this.muxer.offer(frame, nowMs));
+  }
+
+  /** Reload changed the hls block: restart this publish with the new settings (or stop). */
+  restart(vhost: VhostConfig | null): void {
+    const source = this.source;
+    if (source === null || this.sink === null) return;
+    this.log.trace(`hls: config changed, ${vhost ? 'restart' : 'disable'} HLS for ${this.key}`);
+    this.detach();
+    this.push(this.muxer.unpublish());
+    // The new sink gets metadata and sequence headers again from the source (SRS: on_hls_request_sh).
+    if (vhost) this.start(source, vhost);
+  }
+
+  /** Queue ops for the disk and log the muxer's notes. */
+  push(ops: HlsOp[]): void {
+    for (const op of ops) {
+      if (op.type !== 'log') continue;
+      if (op.level === 'warn') this.log.warn(op.message);
+      else this.log.trace(op.message);
+    }
+    if (this.overloaded || ops.length === 0) return;
+    if (!this.writer.push(ops)) this.onOverload();
+  }
+
+  /** An exception from the muxer (a bug or unexpected input): the error policy decides. */
+  onMuxError(err: unknown): void {
+    this.fail(`hls: mux error for ${this.key}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  }
+
+  private onWriteError(err: unknown, what: string, seq: number): void {
+    if (seq >= 0 && seq === this.lastFailedSeq) return;
+    if (seq >= 0) this.lastFailedSeq = seq;
+    this.fail(`hls: ${what} failed for ${this.key}: ${errorMessage(err)}`);
+  }
+
+  private fail(message: string): void {
+    const policy = this.sink?.policy ?? 'continue';
+    if (policy === 'continue') {
+      this.log.error(`${message} (hls_on_error continue: the segment is left out, HLS goes on)`);
+      return;
+    }
+    if (policy === 'ignore') {
+      this.log.error(`${message} (hls_on_error ignore: HLS disabled for this publish)`);
+      const source = this.source;
+      if (source && this.sink) this.stop(source);
+      return;
+    }
+    this.log.error(`${message} (hls_on_error disconnect: kick the publisher)`);
+    const source = this.source;
+    if (source && this.sink) {
+      this.sink.stopped = true;
+      source.currentPublisher?.kick('hls error');
+    }
+  }
+
+  private onOverload(): void {
+    this.overloaded = true;
+    this.log.error(
+      `hls: the disk cannot keep up with ${this.key} (${this.writer.pendingBytes} bytes waiting), HLS disabled for this publish; other outputs are unaffected`,
+    );
+    this.writer.abort();
+    this.detach();
+    this.muxer.abort();
+  }
+
+  private detach(): void {
+    const sink = this.sink;
+    if (sink === null) return;
+    sink.stopped = true;
+    this.sink = null;
+    this.source?.removeSink(sink);
+  }
+
+  private armDispose(): void {
+    this.cancelDispose();
+    if (this.disposeMs <= 0) return;
+    this.disposeTimer = setTimeout(() => {
+      this.disposeTimer = null;
+      if (this.sink !== null) return;
+      this.log.trace(`hls cycle to dispose hls ${this.key}, timeout=${this.disposeMs}ms`);
+      this.overloaded = false;
+      this.push(this.muxer.dispose());
+    }, this.disposeMs);
+    this.disposeTimer.unref();
+  }
+
+  private cancelDispose(): void {
+    if (this.disposeTimer) clearTimeout(this.disposeTimer);
+    this.disposeTimer = null;
+  }
+
+  /** Server shutdown: close the publish, dispose when configured, let the writes finish. */
+  async shutdown(): Promise<void> {
+    this.cancelDispose();
+    if (this.source && this.sink) {
+      this.detach();
+      this.push(this.muxer.unpublish());
+    }
+    if (this.disposeMs > 0) {
+      this.overloaded = false;
+      this.push(this.muxer.dispose());
+    }
+    await this.writer.idle();
+  }
+}
+
+/** The sink on a publishing source: frames into the stream's muxer, never an exception into the hub. */
+export class HlsSink implements Sink {
+  readonly id: string;
+  stopped = false;
+  readonly policy: HlsConfig['onError'];
+  private configSeen: SrsConfig;
+  private readonly settings: string;
+
+  constructor(
+    private readonly stream: HlsStream,
+    private readonly source: LiveSource,
+    hls: HlsConfig,
+    private readonly ctx: ServerContext,
+  ) {
+    this.id = `hls:${source.key}`;
+    this.policy = hls.onError;
+    this.configSeen = ctx.config();
+    this.settings = JSON.stringify([hls, this.configSeen.utcTime]);
+  }
+
+  offer(frame: MediaFrame): void {
+    if (this.stopped) return;
+    try {
+      // A reload swaps the config object; HLS restarts at the next packet if its block changed.
+      const config = this.ctx.config();
+      if (config !== this.configSeen && this.reloaded(config)) return;
+      this.stream.handle(frame, this.ctx.now());
+    } catch (err) {
+      this.stream.onMuxError(err);
+    }
+  }
+
+  private reloaded(config: SrsConfig): boolean {
+    this.configSeen = config;
+    const v = hlsVhost(config, this.source.vhost);
+    if (v !== null && JSON.stringify([v.hls, config.utcTime]) === this.settings) return false;
+    this.stream.restart(v);
+    return true;
+  }
+}
