@@ -10,6 +10,7 @@ import { RtmpServer } from './rtmp/rtmp-server.js';
 import { HlsService } from './hls/hls-service.js';
 import { Stats, statId } from './stats/stats.js';
 import { HttpHooks } from './hooks/http-hooks.js';
+import { DvrService } from './dvr/dvr-service.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../transport/http-listener.js';
 import { HttpServers, type HttpPorts } from './http/http-servers.js';
 import type { HttpMux } from './http/http-mux.js';
@@ -41,6 +42,8 @@ export class Server {
   readonly hls: HlsService;
   /** HTTP server, HTTP API and exporter listeners, with the live HTTP remux. */
   readonly http: HttpServers;
+  /** Recordings (vhost dvr). */
+  readonly dvr: DvrService;
   private current: SrsConfig;
   private sampler: NodeJS.Timeout | null = null;
 
@@ -73,6 +76,8 @@ export class Server {
     };
     this.rtmp = new RtmpServer(this.ctx);
     this.hls = new HlsService(this.ctx).register();
+    this.dvr = new DvrService(this.ctx);
+    this.ctx.registry.addPublishListener(this.dvr);
     this.http = new HttpServers(this.ctx, { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits });
   }
 
@@ -101,7 +106,10 @@ export class Server {
   reload(next: SrsConfig): string[] {
     const notApplied: string[] = [];
     const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
-    if (!same(next.listen, this.current.listen)) notApplied.push('listen');
+    if (!same(next.listen, this.current.listen)) {
+      // Re-bound in the background: existing RTMP connections are not touched.
+      this.rtmp.rebind(next.listen).catch((err: Error) => this.ctx.log.error(`reload: cannot listen at the new RTMP endpoints, keeping the old ones: ${err.message}`));
+    }
     if (!same(next.log, this.current.log)) notApplied.push('srs_log_*');
     // Like SRS 5, the HTTP listeners are not reloadable; vhost http_static/http_remux changes are.
     if (!same(next.httpApi, this.current.httpApi)) notApplied.push('http_api');
@@ -112,6 +120,7 @@ export class Server {
       const v = next.vhosts.get(source.vhost);
       if (v) source.updateOptions(sourceOptionsOf(v));
     }
+    this.dvr.reload();
     return notApplied;
   }
 
@@ -130,6 +139,8 @@ export class Server {
     if (this.sampler) clearInterval(this.sampler);
     // HLS closes its segments and playlists (and disposes them when hls_dispose is set, as SRS).
     await this.hls.close();
+    // Recordings are finished (moov written, files renamed) before the process goes.
+    await this.dvr.stop();
     await Promise.all([this.rtmp.close(true), this.http.stop()]);
   }
 }
