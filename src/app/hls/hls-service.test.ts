@@ -271,3 +271,50 @@ test('shutdown closes segments and disposes when hls_dispose is set', async () =
   await h2.service.close();
   assert.deepEqual(readdirSync(join(dir2, 'live')), []);
 });
+
+test('on_hls: one callback per segment on disk, SRS fields in order', async () => {
+  const { createServer } = await import('node:http');
+  const bodies: string[] = [];
+  const srv = createServer((req, res) => {
+    let b = '';
+    req.on('data', (c: Buffer) => (b += c.toString()));
+    req.on('end', () => {
+      bodies.push(b);
+      res.end('0');
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  const dir = join(root, `hook${n++}`);
+  try {
+    const h = harness(`enabled on; hls_fragment 2; hls_path ${dir};`, { extra: `http_hooks { enabled on; on_hls http://127.0.0.1:${port}/api/v1/hls; }` });
+    const p = h.publish();
+    p.send(av(4500));
+    p.stop();
+    await h.service.stream('/live/cam')!.writer.idle();
+    await pollFor(() => bodies.length === 3);
+    const first = JSON.parse(bodies.find((b) => b.includes('"seq_no":0'))!) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(first), [
+      'server_id', 'service_id', 'action', 'client_id', 'ip', 'vhost', 'app', 'tcUrl', 'stream', 'param', 'duration', 'cwd', 'file', 'url', 'm3u8', 'm3u8_url', 'seq_no', 'stream_url', 'stream_id',
+    ]);
+    assert.equal(first.action, 'on_hls');
+    assert.equal(first.duration, 2);
+    assert.match(bodies[0]!, /"duration":2\.00,/);
+    assert.equal(first.file, `${dir}/live/cam-0.ts`);
+    assert.equal(first.url, 'live/cam-0.ts');
+    assert.equal(first.m3u8, `${dir}/live/cam.m3u8`);
+    assert.equal(first.m3u8_url, 'live/cam.m3u8');
+    assert.equal(first.stream_url, '/live/cam');
+    assert.equal(first.cwd, process.cwd());
+  } finally {
+    srv.close();
+  }
+});
+
+async function pollFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timeout');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

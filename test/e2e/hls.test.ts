@@ -1,0 +1,183 @@
+// HLS end to end: a real tsrs, ffmpeg publishing over RTMP, the files under hls_path read back with
+// ffmpeg/ffprobe (and over the HTTP server).
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ffmpegPublish, probeStreams, run, startServer, type Ports, type PublishKind, type RunningServer } from './harness.js';
+import { decodeAllSegments, firstVideoFrameIsKey, pollUntil, readPlaylist, seqOf, waitHlsClosed, type HlsPlaylist } from './hls-helpers.js';
+
+const FRAGMENT = 2;
+const WINDOW = 10;
+
+function hlsConf(p: Ports, hlsPath: string, hlsExtra = '', withHttp = true): string {
+  return `listen ${p.rtmp};
+daemon off;
+srs_log_tank console;
+srs_log_level trace;
+${withHttp ? `http_server { enabled on; listen ${p.http}; dir ${hlsPath}; }` : ''}
+vhost __defaultVhost__ {
+  hls { enabled on; hls_fragment ${FRAGMENT}; hls_window ${WINDOW}; hls_path ${hlsPath}; hls_dispose 0; ${hlsExtra} }
+}
+`;
+}
+
+/** The window rule on what the playlist lists: all but the oldest fit in hls_window, all of them do not. */
+function checkWindow(p: HlsPlaylist, what: string): void {
+  const d = p.entries.map((e) => e.durationSec);
+  const total = d.reduce((a, b) => a + b, 0);
+  assert.ok(total - d[0]! <= WINDOW + 1e-9, `${what}: ${d.join('+')} keeps a segment it could drop`);
+  if (p.mediaSequence > 0) assert.ok(total > WINDOW, `${what}: ${d.join('+')} dropped too much`);
+}
+
+describe('HLS', { timeout: 180_000 }, () => {
+  let server: RunningServer;
+  let hlsDir: string;
+  const m3u8 = (stream: string): string => join(hlsDir, 'live', `${stream}.m3u8`);
+
+  before(async () => {
+    hlsDir = mkdtempSync(join(tmpdir(), 'tsrs-hls-e2e-'));
+    server = await startServer((p) => hlsConf(p, hlsDir));
+  });
+  after(async () => {
+    await server?.stop();
+    rmSync(hlsDir, { recursive: true, force: true });
+  });
+
+  test('H.264+AAC, AAC, H.264, H.264+MP3: decodable, keyframe-aligned, window and cleanup, served over HTTP', async () => {
+    const kinds: Record<string, PublishKind> = { av: 'h264-aac', a: 'aac', v: 'h264', mp3: 'h264-mp3' };
+    const pubs = Object.entries(kinds).map(([stream, kind]) => ({ stream, kind, pub: ffmpegPublish(`rtmp://127.0.0.1:${server.ports.rtmp}/live/${stream}`, kind, 25) }));
+    try {
+      // Until every playlist has slid past its first segment (so cleanup has run): ~17 s for 4.2 s audio segments.
+      for (const { stream, pub } of pubs) {
+        await pollUntil(`${stream} playlist sliding`, () => {
+          if (pub.proc.exitCode !== null) throw new Error(`ffmpeg for ${stream} exited: ${pub.stderr()}`);
+          const p = readPlaylist(m3u8(stream));
+          return p !== null && p.mediaSequence >= 1 ? p : null;
+        }, 60_000, 200);
+      }
+      // Live over HTTP while publishing: the playlist as a file from http_server.dir.
+      const res = await fetch(`http://127.0.0.1:${server.ports.http}/live/av.m3u8`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), 'application/vnd.apple.mpegurl');
+      assert.match(await res.text(), /^#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-MEDIA-SEQUENCE:\d+\n#EXT-X-TARGETDURATION:\d+\n/);
+    } finally {
+      await Promise.all(pubs.map(({ pub }) => pub.stop()));
+    }
+
+    for (const { stream, kind } of pubs) {
+      const p = await waitHlsClosed(m3u8(stream), stream);
+      assert.equal(p.version, 3);
+      assert.ok(!p.text.includes('#EXT-X-ENDLIST'));
+      assert.ok(p.mediaSequence >= 1, `${stream} slid`);
+      // seq: consecutive, starting at the media sequence.
+      assert.deepEqual(p.entries.map((e) => seqOf(e.uri)), p.entries.map((_, i) => p.mediaSequence + i), stream);
+      // Target duration: ceil of the longest segment, at least hls_fragment.
+      const longest = Math.max(...p.entries.map((e) => e.durationSec));
+      assert.equal(p.targetDuration, Math.ceil(Math.max(longest, FRAGMENT)), stream);
+      checkWindow(p, stream);
+      // Cleanup: exactly the listed segments remain on disk.
+      const onDisk = readdirSync(join(hlsDir, 'live')).filter((f) => f.startsWith(`${stream}-`) && f.endsWith('.ts')).sort();
+      assert.deepEqual(onDisk, p.entries.map((e) => e.uri).sort(), `${stream}: files left besides the window`);
+
+      const full = p.entries.slice(0, -1); // the last one was cut by the unpublish
+      if (kind === 'aac') {
+        // Pure audio: reaped by the audio overflow, fragment × hls_aof_ratio (2.1).
+        for (const e of full) assert.ok(Math.abs(e.durationSec - FRAGMENT * 2.1) <= 0.1 * FRAGMENT * 2.1, `${stream} ${e.uri} ${e.durationSec}`);
+      } else {
+        for (const e of full) assert.ok(Math.abs(e.durationSec - FRAGMENT) <= 0.1 * FRAGMENT, `${stream} ${e.uri} ${e.durationSec} s`);
+        for (const e of p.entries) assert.ok(await firstVideoFrameIsKey(join(hlsDir, 'live', e.uri)), `${stream} ${e.uri} starts with a keyframe`);
+      }
+
+      const streams = (await probeStreams(join(hlsDir, 'live', p.entries[0]!.uri))).map((s) => `${s.codec_type}:${s.codec_name}`).sort();
+      const want = { 'h264-aac': ['audio:aac', 'video:h264'], aac: ['audio:aac'], h264: ['video:h264'], 'h264-mp3': ['audio:mp3', 'video:h264'], mp3: ['audio:mp3'] }[kind];
+      assert.deepEqual(streams, want, `${stream} tracks`);
+
+      const dec = await decodeAllSegments(m3u8(stream));
+      assert.equal(dec.code, 0, `${stream}: ${dec.stderr}`);
+      assert.equal(dec.stderr.trim(), '', `${stream} decodes without errors`);
+    }
+
+    // The live playlist over HTTP, read by ffmpeg's HLS demuxer from its first segment.
+    const http = await run('ffmpeg', ['-hide_banner', '-v', 'error', '-live_start_index', '0', '-m3u8_hold_counters', '2', '-i', `http://127.0.0.1:${server.ports.http}/live/av.m3u8`, '-f', 'null', '-'], 60_000);
+    assert.equal(http.code, 0, http.stderr);
+    assert.equal(http.stderr.trim(), '');
+  });
+
+  test('republish: #EXT-X-DISCONTINUITY and seq keeps rising', async () => {
+    const url = `rtmp://127.0.0.1:${server.ports.rtmp}/live/rp`;
+    let pub = ffmpegPublish(url, 'h264-aac', 25);
+    await pollUntil('first publish segments', () => (readPlaylist(m3u8('rp'))?.entries.length ?? 0) >= 2, 30_000, 200);
+    await pub.stop();
+    const first = await waitHlsClosed(m3u8('rp'), 'rp');
+    const lastSeq = seqOf(first.entries[first.entries.length - 1]!.uri);
+
+    pub = ffmpegPublish(url, 'h264-aac', 25);
+    try {
+      await pollUntil('second publish segments', () => {
+        const p = readPlaylist(m3u8('rp'));
+        return p !== null && seqOf(p.entries[p.entries.length - 1]!.uri) >= lastSeq + 2;
+      }, 30_000, 200);
+    } finally {
+      await pub.stop();
+    }
+    const p = await waitHlsClosed(m3u8('rp'), 'rp');
+    const seqs = p.entries.map((e) => seqOf(e.uri));
+    assert.deepEqual(seqs, seqs.map((_, i) => seqs[0]! + i), 'seq continues across the republish');
+    const restart = p.entries.findIndex((e) => seqOf(e.uri) === lastSeq + 1);
+    assert.ok(restart > 0);
+    assert.equal(p.entries[restart]!.discontinuity, true, 'discontinuity at the republish');
+    assert.equal(p.entries.filter((e) => e.discontinuity).length, 2, p.text);
+    const dec = await decodeAllSegments(m3u8('rp'));
+    assert.equal(dec.code, 0, dec.stderr);
+    assert.equal(dec.stderr.trim(), '');
+  });
+});
+
+test('hls_keys: AES-128 segments, EXT-X-KEY, ffmpeg decrypts with the key files', { timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsrs-hls-keys-'));
+  // hls_key_url is glued to the key file name: a directory path with a trailing slash, for ffmpeg to open.
+  const server = await startServer((p) => hlsConf(p, dir, `hls_keys on; hls_fragments_per_key 2; hls_key_url ${dir}/;`, false));
+  try {
+    const pub = ffmpegPublish(`rtmp://127.0.0.1:${server.ports.rtmp}/live/k`, 'h264-aac', 25);
+    try {
+      await pollUntil('encrypted segments', () => (readPlaylist(join(dir, 'live/k.m3u8'))?.entries.length ?? 0) >= 3, 30_000, 200);
+    } finally {
+      await pub.stop();
+    }
+    const p = await waitHlsClosed(join(dir, 'live/k.m3u8'), 'k');
+    assert.match(p.text, new RegExp(`#EXT-X-KEY:METHOD=AES-128,URI="${dir}/live/k-0\\.key",IV=0x[0-9a-f]{32}\n#EXTINF`));
+    assert.match(p.text, new RegExp(`#EXT-X-KEY:METHOD=AES-128,URI="${dir}/live/k-2\\.key",IV=0x[0-9a-f]{32}\n`));
+    assert.ok(p.entries.every((e) => e.key !== null));
+    assert.equal(readFileSync(join(dir, 'live/k-0.key')).length, 16);
+    const seg = readFileSync(join(dir, 'live/k-0.ts'));
+    assert.equal(seg.length % 16, 0);
+    assert.notEqual(seg[0], 0x47, 'encrypted');
+    const dec = await decodeAllSegments(join(dir, 'live/k.m3u8'), ['-allowed_extensions', 'ALL']);
+    assert.equal(dec.code, 0, dec.stderr);
+    assert.equal(dec.stderr.trim(), '');
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('unwritable hls_path: a clear error, RTMP players still play', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsrs-hls-bad-'));
+  const blocker = join(dir, 'not-a-dir');
+  writeFileSync(blocker, 'a file where hls_path should be a directory');
+  const server = await startServer((p) => hlsConf(p, `${blocker}/hls`, '', false));
+  const url = `rtmp://127.0.0.1:${server.ports.rtmp}/live/bad`;
+  const pub = ffmpegPublish(url, 'h264-aac', 25);
+  try {
+    await server.waitForLog(/\[Error\].*hls: open .*not-a-dir\/hls\/live\/bad-0\.ts\.tmp failed for \/live\/bad: .*(ENOTDIR|EEXIST)/, 20_000);
+    const streams = (await probeStreams(url)).filter((s) => s.codec_type === 'audio' || s.codec_type === 'video').map((s) => s.codec_name).sort();
+    assert.deepEqual(streams, ['aac', 'h264']);
+    assert.equal(pub.proc.exitCode, null, 'the publisher was not disconnected');
+  } finally {
+    await pub.stop();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
