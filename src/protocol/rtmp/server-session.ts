@@ -166,10 +166,14 @@ export class RtmpServerSession {
     );
   }
 
-  /** RTMP 302 (behaviours.md §8): the client should reconnect at `tcUrl`/`url`. */
+  /**
+   * RTMP 302 (behaviours.md §8): the client should reconnect at `tcUrl`/`url`. Sent as SRS does
+   * (SrsRtmpServer::redirect): an `onStatus` call on stream 0, which SRS edges decode as a call packet
+   * and follow; an `_error` answer would be taken for the connect result and ignored by them.
+   */
   redirect(tcUrl: string, url: string): void {
     this.send(
-      commandMessage(0, ChunkStreamId.OverConnection, '_error', this.connectTransactionId, null, {
+      commandMessage(0, ChunkStreamId.OverStream, 'onStatus', 0, null, {
         level: 'error',
         code: StatusCode.ConnectRejected,
         description: 'RTMP 302 Redirect',
