@@ -124,6 +124,10 @@ export class HlsStream {
   private log: Logger;
   /** The writer refused more work in this publish (disk too slow): nothing more is queued. */
   private overloaded = false;
+  /** hls_on_error of the current (or last) publish. */
+  private policy: HlsConfig['onError'] = 'continue';
+  /** The publisher was kicked for an HLS error (once per publish). */
+  private kicked = false;
   /** seq of the segment whose failure was already logged (one line per segment). */
   private lastFailedSeq = -1;
   /** What on_hls reports for the segments of the current (or last) publish. */
@@ -160,7 +164,9 @@ export class HlsStream {
     this.log = this.ctx.log.child(source.sourceId || this.ctx.log.cid);
     this.source = source;
     this.overloaded = false;
+    this.kicked = false;
     this.lastFailedSeq = -1;
+    this.policy = vhost.hls.onError;
     this.disposeMs = vhost.hls.disposeMs;
     const opts = hlsMuxerOptions(vhost.hls, source, this.ctx.config().utcTime);
     this.muxer.publish(opts);
@@ -258,9 +264,13 @@ export class HlsStream {
   }
 
   private fail(message: string): void {
-    const policy = this.sink?.policy ?? 'continue';
+    const policy = this.policy;
+    if (this.kicked) {
+      this.log.error(message);
+      return;
+    }
     if (policy === 'continue') {
-      this.log.error(`${message} (hls_on_error continue: the segment is left out, HLS goes on)`);
+      this.log.error(`${message} (hls_on_error continue: HLS goes on)`);
       return;
     }
     if (policy === 'ignore') {
@@ -271,6 +281,7 @@ export class HlsStream {
     }
     this.log.error(`${message} (hls_on_error disconnect: kick the publisher)`);
     const source = this.source;
+    this.kicked = true;
     if (source && this.sink) {
       this.sink.stopped = true;
       source.currentPublisher?.kick('hls error');
@@ -332,7 +343,6 @@ export class HlsStream {
 export class HlsSink implements Sink {
   readonly id: string;
   stopped = false;
-  readonly policy: HlsConfig['onError'];
   private configSeen: SrsConfig;
   private readonly settings: string;
 
@@ -343,7 +353,6 @@ export class HlsSink implements Sink {
     private readonly ctx: ServerContext,
   ) {
     this.id = `hls:${source.key}`;
-    this.policy = hls.onError;
     this.configSeen = ctx.config();
     this.settings = JSON.stringify([hls, this.configSeen.utcTime]);
   }
