@@ -383,3 +383,39 @@ function audioPts(ts: Buffer): number[] {
   }
   return out;
 }
+
+test('bad input (random payloads, missing headers, jumps) never throws and keeps the op stream well formed', () => {
+  let seed = 12345;
+  const rnd = (): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  const bytes = (len: number): Buffer => Buffer.from(Array.from({ length: len }, () => Math.floor(rnd() * 256)));
+  for (let round = 0; round < 20; round++) {
+    const muxer = new HlsMuxer(counterRandom());
+    muxer.publish(options({ keys: round % 2 === 0, dtsDirectly: round % 3 !== 0, waitKeyframe: round % 4 !== 0 }));
+    const ops: HlsOp[] = [];
+    let dts = Math.floor(rnd() * 100_000);
+    for (let i = 0; i < 1500; i++) {
+      dts += rnd() < 0.01 ? -Math.floor(rnd() * 50_000) : Math.floor(rnd() * 40);
+      const r = rnd();
+      let f: MediaFrame;
+      if (r < 0.05) f = h264Header(dts, bytes(Math.floor(rnd() * 40)));
+      else if (r < 0.08) f = aacHeader(dts, bytes(Math.floor(rnd() * 4)));
+      else if (r < 0.5) {
+        const body = Buffer.concat([Buffer.from([rnd() < 0.1 ? 0x17 : 0x27, rnd() < 0.9 ? 1 : Math.floor(rnd() * 4), 0, 0, 0]), bytes(Math.floor(rnd() * 300))]);
+        f = { ...h264Frame(dts, body[0] === 0x17), payload: body };
+      } else if (r < 0.95) {
+        f = { ...aacFrame(dts), payload: Buffer.concat([Buffer.from([0xaf, 1]), bytes(Math.floor(rnd() * 200))]) };
+      } else f = mp3Frame(dts);
+      ops.push(...muxer.offer(f, 1_700_000_000_000 + i * 20));
+    }
+    ops.push(...muxer.unpublish());
+    checkOpOrder(ops);
+    for (const p of opsOf(ops, 'playlist')) {
+      const text = renderMediaPlaylist(p.playlist)!;
+      assert.match(text, /^#EXTM3U\n/);
+      for (const e of p.playlist.entries) assert.ok(e.durationMs >= 100 && Number.isFinite(e.durationMs));
+    }
+  }
+});
