@@ -168,3 +168,45 @@ test('mix_correct releases a pure-video stream after ten frames', () => {
   for (let i = 0; i < 12; i++) s.publish(i === 0 ? key(0) : inter(i * 40));
   assert.equal(c.frames.length, 3);
 });
+
+test('demand: the first viewer and the last one leaving are reported once; service sinks do not count', () => {
+  const reg = new SourceRegistry(quiet);
+  const seen: string[] = [];
+  reg.addDemandListener({ onDemand: (s) => seen.push(`demand ${s.key}`), onIdle: (s) => seen.push(`idle ${s.key}`) });
+  const s = reg.obtain('__defaultVhost__', 'live', 's', opts);
+  class Viewer extends Collect {
+    readonly viewer = true;
+  }
+  const service = new Collect('hls');
+  const a = new Viewer('a');
+  const b = new Viewer('b');
+  s.addSink(service);
+  assert.deepEqual(seen, []);
+  s.addSink(a);
+  s.addSink(a); // re-adding is a catch-up, not a second viewer
+  s.addSink(b);
+  assert.equal(s.viewers, 2);
+  s.removeSink(a);
+  s.removeSink(a);
+  assert.deepEqual(seen, ['demand /live/s']);
+  s.removeSink(b);
+  s.removeSink(service);
+  assert.deepEqual(seen, ['demand /live/s', 'idle /live/s']);
+  assert.equal(s.viewers, 0);
+});
+
+test('publish listeners skip edge sources unless they ask for them', () => {
+  const reg = new SourceRegistry(quiet);
+  const calls: string[] = [];
+  reg.addPublishListener({ onPublish: () => calls.push('hls'), onUnpublish: () => calls.push('hls-') });
+  reg.addPublishListener({ edge: true, onPublish: () => calls.push('edge'), onUnpublish: () => calls.push('edge-') });
+  const origin = reg.obtain('__defaultVhost__', 'live', 'o', opts);
+  const edge = reg.obtain('__defaultVhost__', 'live', 'e', { ...opts, edge: true });
+  assert.equal(edge.isEdge, true);
+  const p = publisher('p');
+  edge.startPublish(p);
+  edge.stopPublish(p);
+  assert.deepEqual(calls, ['edge', 'edge-']);
+  origin.startPublish(p);
+  assert.deepEqual(calls, ['edge', 'edge-', 'hls', 'edge']);
+});

@@ -19,6 +19,11 @@ export interface SourceOptions {
   reduceSequenceHeader: boolean;
   /** Re-interleave audio and video by timestamp before fan-out (play.mix_correct). */
   mixCorrect?: boolean;
+  /**
+   * The vhost is an edge (cluster.mode remote): the stream is proxied from an origin, so only publish
+   * listeners that ask for edge sources (PublishListener.edge) follow it; HLS, DVR and forward do not.
+   */
+  edge?: boolean;
 }
 
 /** The request of the current publisher, for features that report or rebuild it (hooks, transcode, exec). */
@@ -47,6 +52,8 @@ export interface SourceCounters {
 export class LiveSource {
   private publisher: Publisher | null = null;
   private readonly sinks = new Set<Sink>();
+  /** Attached sinks that are viewers (Sink.viewer): their count going 0 -> 1 -> 0 is the source's demand. */
+  private viewerCount = 0;
   private metadata: DataFrame | null = null;
   private videoHeader: VideoFrame | null = null;
   private audioHeader: AudioFrame | null = null;
@@ -88,6 +95,16 @@ export class LiveSource {
 
   get sinkCount(): number {
     return this.sinks.size;
+  }
+
+  /** Attached viewers (players), not counting service sinks such as HLS, DVR or forward. */
+  get viewers(): number {
+    return this.viewerCount;
+  }
+
+  /** A proxied stream of an edge vhost (SourceOptions.edge). */
+  get isEdge(): boolean {
+    return this.options.edge === true;
   }
 
   get sequenceHeaders(): { video: VideoFrame | null; audio: AudioFrame | null; metadata: DataFrame | null } {
@@ -160,19 +177,27 @@ export class LiveSource {
         sink.offer(frame);
       } catch (err) {
         this.log.warn(`sink ${sink.id} failed on a frame, detached: ${errorMessage(err)}`);
-        this.sinks.delete(sink);
+        this.detach(sink);
       }
     }
   }
 
   /** Attach a sink and catch it up: metadata, sequence headers, then the cached GOP. */
   addSink(sink: Sink, options: { gop?: boolean } = {}): void {
+    const fresh = !this.sinks.has(sink);
     this.sinks.add(sink);
     this.guard(sink, () => this.catchUp(sink, options.gop ?? true));
+    // After the catch-up, so an edge that starts pulling now finds the viewer attached.
+    if (fresh && sink.viewer && this.sinks.has(sink) && ++this.viewerCount === 1) this.registry?.notifyDemand(this, true);
   }
 
   removeSink(sink: Sink): void {
-    this.sinks.delete(sink);
+    this.detach(sink);
+  }
+
+  private detach(sink: Sink): void {
+    if (!this.sinks.delete(sink)) return;
+    if (sink.viewer && --this.viewerCount === 0) this.registry?.notifyDemand(this, false);
   }
 
   /** Re-send the caches to one sink (after its queue was shrunk, or a new play). */
@@ -188,7 +213,7 @@ export class LiveSource {
       fn();
     } catch (err) {
       this.log.warn(`sink ${sink.id} failed, detached: ${errorMessage(err)}`);
-      this.sinks.delete(sink);
+      this.detach(sink);
     }
   }
 }
@@ -206,21 +231,52 @@ export interface PublishListener {
   onPublish(source: LiveSource): void;
   /** The publisher left (its sinks are still attached; detach them here). */
   onUnpublish(source: LiveSource): void;
+  /** Also follow proxied sources of edge vhosts (SourceOptions.edge); by default they are skipped. */
+  readonly edge?: boolean;
+}
+
+/**
+ * Demand for a stream, whichever protocol its viewers use (RTMP play, HTTP-FLV...): an edge pulls a
+ * stream from its origin while somebody watches it. Called synchronously from addSink/removeSink.
+ */
+export interface DemandListener {
+  /** The first viewer attached (the source may have no publisher yet). */
+  onDemand(source: LiveSource): void;
+  /** The last viewer left. */
+  onIdle(source: LiveSource): void;
 }
 
 /** All live sources of the server, created on first publish or first play. */
 export class SourceRegistry {
   private readonly sources = new Map<string, LiveSource>();
   private readonly listeners: PublishListener[] = [];
+  private readonly demandListeners: DemandListener[] = [];
   constructor(private readonly log: Logger) {}
 
   addPublishListener(l: PublishListener): void {
     this.listeners.push(l);
   }
 
+  addDemandListener(l: DemandListener): void {
+    this.demandListeners.push(l);
+  }
+
+  /** Called by LiveSource when its first viewer arrives (`demanded`) or its last one leaves. */
+  notifyDemand(source: LiveSource, demanded: boolean): void {
+    for (const l of this.demandListeners) {
+      try {
+        if (demanded) l.onDemand(source);
+        else l.onIdle(source);
+      } catch (err) {
+        this.log.error(`${demanded ? 'demand' : 'idle'} listener failed for ${source.key}: ${errorMessage(err)}`);
+      }
+    }
+  }
+
   /** Called by LiveSource when its publish state changes. */
   notifyPublish(source: LiveSource, publishing: boolean): void {
     for (const l of this.listeners) {
+      if (source.isEdge && !l.edge) continue;
       try {
         if (publishing) l.onPublish(source);
         else l.onUnpublish(source);

@@ -26,6 +26,8 @@ const SOCKET_HIGH_WATER = 4 * 1024 * 1024;
 const MAX_SHRINKS_WITHOUT_PROGRESS = 3;
 
 export abstract class QueuedSink implements Sink {
+  /** Per-viewer outputs are viewers; a subclass that serves a feature (forward) says false. */
+  readonly viewer: boolean = true;
   private readonly jitter: JitterCorrector;
   private readonly queue: PlayQueue;
   private scheduled = false;

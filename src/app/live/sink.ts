@@ -7,6 +7,11 @@ import type { MediaFrame } from '../../kernel/media-frame.js';
 export interface Sink {
   /** A short id for logs and stats (the connection's context id for players). */
   readonly id: string;
+  /**
+   * A viewer (player) rather than a service sink (HLS, DVR, forward): viewers make a stream "demanded",
+   * which is what starts an edge's pull from its origin (SourceRegistry.addDemandListener).
+   */
+  readonly viewer?: boolean;
   /** One frame, live or from the caches during catch-up. Must not throw for the hub's sake (it is guarded anyway). */
   offer(frame: MediaFrame): void;
   /** A publisher started (or restarted) on the source. */

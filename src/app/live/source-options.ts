@@ -11,6 +11,7 @@ export function sourceOptionsOf(v: VhostConfig): SourceOptions {
     gopCacheMaxFrames: v.play.gopCacheMaxFrames,
     reduceSequenceHeader: v.play.reduceSequenceHeader,
     mixCorrect: v.play.mixCorrect,
+    edge: v.cluster.isEdge,
   };
 }
 
