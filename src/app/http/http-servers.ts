@@ -139,11 +139,16 @@ export class HttpServers {
       }
       if (!taken) socket.destroy();
     };
-    const taken: Endpoint[] = [];
+    const taken: { ep: Endpoint; label: string; tls: boolean; handler: typeof onServer }[] = [];
     const add = async (role: Role, label: string, ep: Endpoint, handler: typeof onServer, tls?: { key: Buffer; cert: Buffer }, upgrade?: typeof onUpgrade): Promise<void> => {
-      if (taken.some((t) => sameEndpoint(t, ep))) {
-        this.ctx.log.trace(`${label}: reuse listener at ${ep.host}:${ep.port}`);
-        return;
+      const same = taken.find((t) => ep.port !== 0 && t.ep.port === ep.port);
+      if (same) {
+        // Only a listener that would answer exactly the same way can be shared (e.g. exporter = API port).
+        if (sameEndpoint(same.ep, ep) && same.tls === (tls !== undefined) && same.handler === handler) {
+          this.ctx.log.trace(`${label}: reuse the ${same.label} listener at ${ep.host}:${ep.port}`);
+          return;
+        }
+        throw new Error(`${label} cannot listen at ${ep.host}:${ep.port}: ${same.label} is there`);
       }
       const listener = new HttpListener({
         host: ep.host,
@@ -158,7 +163,7 @@ export class HttpServers {
         },
       });
       await listener.listen();
-      taken.push(ep);
+      taken.push({ ep, label, tls: tls !== undefined, handler });
       this.listeners.push({ role, listener });
       this.ctx.log.trace(`${label} listen at ${ep.host}:${listener.port}`);
     };
