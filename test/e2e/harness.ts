@@ -46,12 +46,30 @@ export interface RunningServer {
 
 /** Start tsrs with a config made from `conf(ports)`; the process runs in its own temp dir. */
 export async function startServer(conf: (p: Ports) => string, extraArgs: string[] = []): Promise<RunningServer> {
+  return startServerWith(conf, { extraArgs });
+}
+
+export interface StartOptions {
+  extraArgs?: string[];
+  /** Extra environment for the server process (e.g. TSRS_HTTP_HEADERS_TIMEOUT_MS). */
+  env?: Record<string, string>;
+  /** Runs in the temp dir before the server starts (create html/, certificates...). */
+  prepare?: (dir: string, ports: Ports) => void;
+}
+
+/** startServer with options: extra env vars and a hook to prepare the server's directory. */
+export async function startServerWith(conf: (p: Ports) => string, options: StartOptions = {}): Promise<RunningServer> {
   const ports: Ports = { rtmp: await freePort(), http: await freePort(), api: await freePort() };
   const dir = mkdtempSync(join(tmpdir(), 'tsrs-e2e-'));
   const confFile = join(dir, 'test.conf');
+  options.prepare?.(dir, ports);
   writeFileSync(confFile, conf(ports));
   const main = join(repoRoot(), 'dist', 'src', 'cli', 'main.js');
-  const proc = spawn(process.execPath, [main, '-c', confFile, ...extraArgs], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [main, '-c', confFile, ...(options.extraArgs ?? [])], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
   let out = '';
   const waiters = new Set<() => void>();
   const onChunk = (b: Buffer): void => {
@@ -126,6 +144,30 @@ vhost __defaultVhost__ {
   ${vhostBody}
 }
 `;
+}
+
+/**
+ * RTMP plus the HTTP server (static files from ./html, HTTP-FLV remux) and the HTTP API on their own
+ * ports. `api` and `server` are extra directives inside http_api/http_server.
+ */
+export function httpConf(p: Ports, opts: { vhostBody?: string; extra?: string; api?: string; server?: string } = {}): string {
+  return rtmpConf(
+    p,
+    `http_remux { enabled on; mount [vhost]/[app]/[stream].flv; }
+  ${opts.vhostBody ?? ''}`,
+    `http_api {
+  enabled on;
+  listen ${p.api};
+  ${opts.api ?? ''}
+}
+http_server {
+  enabled on;
+  listen ${p.http};
+  dir ./html;
+  ${opts.server ?? ''}
+}
+${opts.extra ?? ''}`,
+  );
 }
 
 export interface RunResult {
