@@ -272,14 +272,16 @@ test('shutdown closes segments and disposes when hls_dispose is set', async () =
   assert.deepEqual(readdirSync(join(dir2, 'live')), []);
 });
 
-test('on_hls: one callback per segment on disk, SRS fields in order', async () => {
+test('on_hls and on_hls_notify: one callback per segment on disk, SRS fields in order', async () => {
   const { createServer } = await import('node:http');
   const bodies: string[] = [];
+  const gets: string[] = [];
   const srv = createServer((req, res) => {
     let b = '';
     req.on('data', (c: Buffer) => (b += c.toString()));
     req.on('end', () => {
-      bodies.push(b);
+      if (req.method === 'GET') gets.push(req.url!);
+      else bodies.push(b);
       res.end('0');
     });
   });
@@ -287,12 +289,15 @@ test('on_hls: one callback per segment on disk, SRS fields in order', async () =
   const port = (srv.address() as { port: number }).port;
   const dir = join(root, `hook${n++}`);
   try {
-    const h = harness(`enabled on; hls_fragment 2; hls_path ${dir};`, { extra: `http_hooks { enabled on; on_hls http://127.0.0.1:${port}/api/v1/hls; }` });
+    const h = harness(`enabled on; hls_fragment 2; hls_path ${dir}; hls_nb_notify 8;`, {
+      extra: `http_hooks { enabled on; on_hls http://127.0.0.1:${port}/api/v1/hls; on_hls_notify http://127.0.0.1:${port}/notify/[app]/[stream]/[ts_url]?s=[server_id]; }`,
+    });
     const p = h.publish();
     p.send(av(4500));
     p.stop();
     await h.service.stream('/live/cam')!.writer.idle();
-    await pollFor(() => bodies.length === 3);
+    await pollFor(() => bodies.length === 3 && gets.length === 3);
+    assert.deepEqual(gets.sort(), [0, 1, 2].map((i) => `/notify/live/cam/cam-${i}.ts?s=vid-test`));
     const first = JSON.parse(bodies.find((b) => b.includes('"seq_no":0'))!) as Record<string, unknown>;
     assert.deepEqual(Object.keys(first), [
       'server_id', 'service_id', 'action', 'client_id', 'ip', 'vhost', 'app', 'tcUrl', 'stream', 'param', 'duration', 'cwd', 'file', 'url', 'm3u8', 'm3u8_url', 'seq_no', 'stream_url', 'stream_id',

@@ -16,6 +16,7 @@ import type { HlsConfig, SrsConfig, VhostConfig } from '../../config/index.js';
 import { HlsMuxer, type HlsMuxerOptions, type HlsOp } from '../../protocol/hls/index.js';
 import type { MediaFrame } from '../../kernel/media-frame.js';
 import type { ServerContext } from '../context.js';
+import { httpCall } from '../hooks/hook-client.js';
 import { Fixed2, type HookClientInfo } from '../hooks/http-hooks.js';
 import type { LiveSource, PublishListener } from '../live/live-source.js';
 import type { Sink } from '../live/sink.js';
@@ -146,6 +147,7 @@ export class HlsStream {
         onSegment: (op) => {
           this.log.info(`hls: segment ${op.path} seq=${op.seq} duration=${op.durationMs}ms`);
           this.onHls(op);
+          this.onHlsNotify(op);
         },
         onSegmentFailed: (seq) => this.push(this.muxer.forgetSegment(seq)),
         onDeleteFailed: (path, err) => this.log.warn(`hls: delete ${path} failed: ${errorMessage(err)}`),
@@ -239,6 +241,44 @@ export class HlsStream {
     this.push(this.muxer.unpublish());
     // The new sink gets metadata and sequence headers again from the source (SRS: on_hls_request_sh).
     if (vhost) this.start(source, vhost);
+  }
+
+  /**
+   * http_hooks on_hls_notify (SrsDvrAsyncCallOnHlsNotify): a GET per URL, `[server_id] [service_id] [app]
+   * [stream] [ts_url] [param]` substituted (an absolute http segment URI replaces the URL), reading at most
+   * hls_nb_notify bytes of the answer, which is otherwise ignored (usually a CDN prefetch).
+   */
+  private onHlsNotify(op: Extract<HlsOp, { type: 'close' }>): void {
+    const h = this.hooked;
+    if (h === null || !h.vhost.httpHooks.enabled || h.vhost.httpHooks.onHlsNotify.length === 0) return;
+    const isHttp = /^https?:\/\//.test(op.uri);
+    const urls = h.vhost.httpHooks.onHlsNotify.map((tpl) => {
+      let u = isHttp ? op.uri : tpl;
+      for (const [k, v] of [
+        ['[server_id]', this.ctx.serverId],
+        ['[service_id]', this.ctx.serviceId],
+        ['[app]', h.client.app],
+        ['[stream]', h.client.stream],
+        ['[ts_url]', op.uri],
+        ['[param]', h.client.param],
+      ] as const) {
+        u = u.split(k).join(v);
+      }
+      return u;
+    });
+    const nb = h.vhost.hls.nbNotify;
+    const log = this.log;
+    void (async () => {
+      for (const url of urls) {
+        const started = Date.now();
+        try {
+          const r = await httpCall('GET', url, '', { timeoutMs: 10_000 }, nb);
+          log.trace(`http hook on_hls_notify success. client_id=${h.client.clientId}, url=${url}, code=${r.status}, spent=${Date.now() - started}ms, read=${Math.min(nb, Buffer.byteLength(r.body))}B`);
+        } catch (err) {
+          log.warn(`http hook on_hls_notify ${url} failed (ignored): ${errorMessage(err)}`);
+        }
+      }
+    })();
   }
 
   /** Queue ops for the disk and log the muxer's notes. */
