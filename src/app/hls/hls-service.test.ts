@@ -64,7 +64,7 @@ function harness(hlsBody: string, opts: { maxPendingBytes?: number; extra?: stri
       const source = registry.obtain('__defaultVhost__', 'live', stream, { gopCache: true, gopCacheMaxFrames: 2500, reduceSequenceHeader: false });
       const kicked: string[] = [];
       const publisher = { id: `pub${n++}`, kick: (r: string) => kicked.push(r) };
-      source.startPublish(publisher);
+      source.startPublish(publisher, { ip: '198.51.100.20', tcUrl: 'rtmp://127.0.0.1/live', param: '?token=abc', pageUrl: '', swfUrl: '', port: 1935 });
       return {
         source,
         kicked,
@@ -290,14 +290,14 @@ test('on_hls and on_hls_notify: one callback per segment on disk, SRS fields in 
   const dir = join(root, `hook${n++}`);
   try {
     const h = harness(`enabled on; hls_fragment 2; hls_path ${dir}; hls_nb_notify 8;`, {
-      extra: `http_hooks { enabled on; on_hls http://127.0.0.1:${port}/api/v1/hls; on_hls_notify http://127.0.0.1:${port}/notify/[app]/[stream]/[ts_url]?s=[server_id]; }`,
+      extra: `http_hooks { enabled on; on_hls http://127.0.0.1:${port}/api/v1/hls; on_hls_notify http://127.0.0.1:${port}/notify/[app]/[stream]/[ts_url][param]&s=[server_id]; }`,
     });
     const p = h.publish();
     p.send(av(4500));
     p.stop();
     await h.service.stream('/live/cam')!.writer.idle();
     await pollFor(() => bodies.length === 3 && gets.length === 3);
-    assert.deepEqual(gets.sort(), [0, 1, 2].map((i) => `/notify/live/cam/cam-${i}.ts?s=vid-test`));
+    assert.deepEqual(gets.sort(), [0, 1, 2].map((i) => `/notify/live/cam/cam-${i}.ts?token=abc&s=vid-test`));
     const first = JSON.parse(bodies.find((b) => b.includes('"seq_no":0'))!) as Record<string, unknown>;
     assert.deepEqual(Object.keys(first), [
       'server_id', 'service_id', 'action', 'client_id', 'ip', 'vhost', 'app', 'tcUrl', 'stream', 'param', 'duration', 'cwd', 'file', 'url', 'm3u8', 'm3u8_url', 'seq_no', 'stream_url', 'stream_id',
@@ -311,6 +311,9 @@ test('on_hls and on_hls_notify: one callback per segment on disk, SRS fields in 
     assert.equal(first.m3u8_url, 'live/cam.m3u8');
     assert.equal(first.stream_url, '/live/cam');
     assert.equal(first.cwd, process.cwd());
+    assert.equal(first.ip, '198.51.100.20');
+    assert.equal(first.param, '?token=abc');
+    assert.equal(first.tcUrl, 'rtmp://127.0.0.1/live');
   } finally {
     srv.close();
   }

@@ -183,18 +183,19 @@ export class HlsStream {
     source.addSink(this.sink, { gop: false });
   }
 
-  /** The publisher as hooks describe it (from its stats entry; the query string is not known here). */
+  /** The publisher as hooks describe it: its request (publishInfo), else its stats entry. */
   private hookClient(source: LiveSource): HookClientInfo {
+    const info = source.publishInfo;
     const stat = this.ctx.stats.client(source.sourceId)?.stat;
     return {
       clientId: source.sourceId,
-      ip: stat?.ip ?? '',
+      ip: info?.ip ?? stat?.ip ?? '',
       vhost: source.vhost,
       app: source.app,
       stream: source.stream,
-      param: '',
-      tcUrl: stat?.tcUrl ?? '',
-      pageUrl: stat?.pageUrl ?? '',
+      param: info?.param ?? '',
+      tcUrl: info?.tcUrl ?? stat?.tcUrl ?? '',
+      pageUrl: info?.pageUrl ?? stat?.pageUrl ?? '',
       streamUrl: source.key,
       streamId: this.ctx.stats.streamId(source.key),
     };
