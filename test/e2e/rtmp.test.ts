@@ -14,7 +14,8 @@ before(async () => {
       '',
       `vhost disabled.test { enabled off; }
 vhost b.test { play { gop_cache on; } }
-vhost nogop.test { play { gop_cache off; } }`,
+vhost nogop.test { play { gop_cache off; } }
+vhost atc.test { play { time_jitter off; } }`,
     ),
   );
   base = `rtmp://127.0.0.1:${server.ports.rtmp}`;
@@ -100,6 +101,23 @@ describe('publish and play with ffmpeg/ffprobe', () => {
     } finally {
       await pub.stop();
     }
+  });
+});
+
+describe('long sessions', () => {
+  test('timestamps past 0xFFFFFF ms (4.66 h, extended timestamps) pass through unchanged with time_jitter off', async () => {
+    const url = `${base}/live/long?vhost=atc.test`;
+    const pub = run(
+      'ffmpeg',
+      ['-hide_banner', '-v', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-t', '8', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-output_ts_offset', '16800', '-f', 'flv', url],
+      30_000,
+    );
+    await server.waitForLog(/publish atc\.test\/live\/long\b/);
+    const frames = await probeFrames(url, 'v', 10);
+    assert.ok(frames.length >= 10);
+    assert.ok(frames[0]!.pts >= 16800, `first pts ${frames[0]!.pts}`);
+    for (let i = 1; i < frames.length; i++) assert.ok(frames[i]!.pts > frames[i - 1]!.pts);
+    await pub;
   });
 });
 
