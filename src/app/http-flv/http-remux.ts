@@ -1,6 +1,7 @@
 // HTTP live remux (SRS http_remux): HTTP-FLV, HTTP-TS, HTTP-AAC, HTTP-MP3 and WebSocket-FLV viewers of
 // live sources. The HTTP server offers every GET/HEAD and upgrade here before its static files.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { errorMessage } from '../../core/errors.js';
@@ -50,6 +51,50 @@ class HttpStreamSink extends QueuedSink {
     this.encoder.encode(frames, out);
     if (out.length) this.output.write(out);
   }
+}
+
+/** CRLF that ends every chunk; shared by all viewers and never written to. */
+const CRLF = Buffer.from('\r\n', 'latin1');
+
+/**
+ * The body of a chunked response written straight to the socket: one chunk per merged write (size line,
+ * the batch's Buffers, CRLF) in one cork/uncork, like RTMP. Through `res.write` every Buffer became a chunk
+ * of its own with two extra string writes, which tripled the writev's iovecs and doubled the CPU of an
+ * HTTP-FLV viewer (issue 8). Node still owns the response: headers go out first (`flushHeaders`), and
+ * `res.end()` writes the last chunk, so the framing stays valid and keep-alive works. An HTTP/1.0 viewer
+ * gets the plain body up to the close, as Node (and SRS) would send it.
+ */
+function socketOutput(res: ServerResponse, socket: Socket, chunked: boolean): ViewerOutput {
+  res.flushHeaders();
+  return {
+    write: (bufs) => {
+      let n = 0;
+      for (const b of bufs) n += b.length;
+      if (n === 0 || socket.destroyed) return;
+      socket.cork();
+      if (chunked) socket.write(Buffer.from(`${n.toString(16)}\r\n`, 'latin1'));
+      for (const b of bufs) socket.write(b);
+      if (chunked) socket.write(CRLF);
+      socket.uncork();
+    },
+    pending: () => res.writableLength + socket.writableLength,
+    end: () => res.end(),
+    destroy: () => res.destroy(),
+  };
+}
+
+/** A response not yet bound to its socket (a pipelined request waiting its turn): Node's own chunking. */
+function responseOutput(res: ServerResponse): ViewerOutput {
+  return {
+    write: (bufs) => {
+      res.cork();
+      for (const b of bufs) res.write(b);
+      res.uncork();
+    },
+    pending: () => res.writableLength + (res.socket?.writableLength ?? 0),
+    end: () => res.end(),
+    destroy: () => res.destroy(),
+  };
 }
 
 /** Peer IP as SRS reports it: X-Forwarded-For's first entry, else X-Real-IP, else the socket. */
@@ -168,6 +213,9 @@ export class HttpRemux {
         'Access-Control-Allow-Credentials': 'false',
       });
     }
+    // Said explicitly so the framing is known here: the body may be written straight to the socket.
+    const chunked = req.httpVersionMajor > 1 || (req.httpVersionMajor === 1 && req.httpVersionMinor >= 1);
+    if (chunked) headers['Transfer-Encoding'] = 'chunked';
     res.writeHead(200, headers);
     if (req.method === 'HEAD') {
       res.end();
@@ -175,16 +223,7 @@ export class HttpRemux {
       return;
     }
     res.socket?.setNoDelay(vhost.tcpNodelay);
-    const output: ViewerOutput = {
-      write: (bufs) => {
-        res.cork();
-        for (const b of bufs) res.write(b);
-        res.uncork();
-      },
-      pending: () => res.writableLength + (res.socket?.writableLength ?? 0),
-      end: () => res.end(),
-      destroy: () => res.destroy(),
-    };
+    const output = res.socket ? socketOutput(res, res.socket, chunked) : responseOutput(res);
     const viewer = this.attachViewer(req, url, m, vhost, source, encoder, output, log, 'http', hook);
     res.on('drain', () => viewer.sink.onDrain());
     res.socket?.on('drain', () => viewer.sink.onDrain());

@@ -20,8 +20,12 @@ import {
 } from './message.js';
 
 const EXTENDED_TIMESTAMP = 0xffffff;
-/** Headers are carved out of slabs of this size (a bigger message gets a slab of its own). */
-const SLAB_SIZE = 8192;
+/**
+ * Headers are carved out of slabs of this size (a bigger message gets a slab of its own). Every player
+ * holds one, so it stays small: a 350 ms merged write of a 2 Mbit/s stream takes about 20 x 12 bytes,
+ * and 8 KiB slabs were ~24 MB of RSS at 3000 viewers (issue 8).
+ */
+const SLAB_SIZE = 1024;
 const NO_DELTA = -1;
 
 /** The previous message header sent on one chunk stream. */
@@ -138,7 +142,9 @@ export class ChunkEncoder {
     }
     out.push(headers.subarray(0, p));
     let off = Math.min(chunkSize, length);
-    if (off > 0) out.push(payload.subarray(0, off));
+    // Most media messages fit one chunk: hand out the payload itself, not a view of it (one object less
+    // per message per viewer, issue 8).
+    if (off > 0) out.push(off === length ? payload : payload.subarray(0, off));
 
     // Continuation chunks: fmt 3, repeating the extended timestamp.
     while (off < length) {
