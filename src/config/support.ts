@@ -47,6 +47,10 @@ export const SUPPORTED_DIRECTIVES: ReadonlySet<string> = new Set([
   'vhost.http_hooks.on_hls_notify',
   'vhost.http_hooks.on_dvr',
   'vhost.refer.*',
+  // Forward (destination and SRS 5's backend) and cluster: edge pull/push over RTMP, token traverse,
+  // origin cluster. The edge's HTTP-FLV pull (cluster.protocol flv/flvs, follow_client) is not done.
+  'vhost.forward.*',
+  ...['mode', 'origin', 'token_traverse', 'vhost', 'debug_srs_upnode', 'origin_cluster', 'coworkers'].map((d) => `vhost.cluster.${d}`),
   'vhost.http_hooks.on_connect',
   'vhost.http_hooks.on_close',
   'vhost.http_hooks.on_publish',

@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { ErrorCode, TsrsError, errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import type { Amf0Object } from '../../kernel/format/amf0.js';
+import type { Amf0Object, Amf0Value } from '../../kernel/format/amf0.js';
 import { audioFrameFromFlv, dataFrame, videoFrameFromFlv, type MediaFrame } from '../../kernel/media-frame.js';
 import { RtmpClientSession, splitRtmpUrl, type ClientMode, type ClientSessionEvent } from '../../protocol/rtmp/client-session.js';
 import { MessageType } from '../../protocol/rtmp/message.js';
@@ -32,7 +32,7 @@ export interface RtmpClientOptions {
   idleTimeoutMs?: number;
   /** tcUrl to send instead of the one derived from `url` (token traverse passes the client's). */
   tcUrl?: string;
-  connectArgs?: Amf0Object;
+  connectArgs?: Amf0Value;
   connectProperties?: Amf0Object;
   chunkSize?: number;
 }
@@ -191,14 +191,12 @@ export class RtmpClient {
         const si = ev.serverInfo;
         const sig = typeof si.srs_server === 'string' ? si.srs_server : typeof si.srs_sig === 'string' ? si.srs_sig : '';
         log.trace(`upstream ${this.host}:${this.port} connected${sig ? `, server=${sig}` : ''}${typeof si.srs_id === 'string' ? `, id=${si.srs_id}` : ''}`);
+        if (this.options.mode === 'connect') this.becomeReady();
         return;
       }
       case 'publishing':
       case 'playing':
-        this.ready = true;
-        this.clearSetupTimer();
-        this.startIdleTimer();
-        this.handler.onReady?.();
+        this.becomeReady();
         return;
       case 'status':
         log.info(`upstream status ${ev.level} ${ev.code} ${ev.description}`);
@@ -224,6 +222,13 @@ export class RtmpClient {
       default:
         return;
     }
+  }
+
+  private becomeReady(): void {
+    this.ready = true;
+    this.clearSetupTimer();
+    this.startIdleTimer();
+    this.handler.onReady?.();
   }
 
   private flush(): void {

@@ -23,7 +23,8 @@ import {
   type RtmpMessage,
 } from './message.js';
 
-export type ClientMode = 'publish' | 'play';
+/** `connect` stops after a successful connect (SRS's edge token traverse checks only that). */
+export type ClientMode = 'publish' | 'play' | 'connect';
 
 export interface ClientSessionOptions {
   random: (n: number) => Buffer;
@@ -34,8 +35,8 @@ export interface ClientSessionOptions {
   app: string;
   /** Name given to publish/play, with its query (`cam1?token=x&vhost=a.com`). */
   streamName: string;
-  /** An extra AMF0 object after the connect command object (SRS: the edge's identity, debug_srs_upnode). */
-  connectArgs?: Amf0Object;
+  /** An extra AMF0 value after the connect command object (SRS: the edge's identity, debug_srs_upnode). */
+  connectArgs?: Amf0Value;
   /** Properties merged into the connect command object (pageUrl, swfUrl, flashVer...). */
   connectProperties?: Amf0Object;
   /** Chunk size this side sends with; announced after createStream as SRS does (default 60000). */
@@ -249,13 +250,17 @@ export class RtmpClientSession {
       objectEncoding: 0,
       ...o.connectProperties,
     };
-    const args: Amf0Value[] = o.connectArgs ? [o.connectArgs] : [];
+    const args: Amf0Value[] = o.connectArgs !== undefined && o.connectArgs !== null ? [o.connectArgs] : [];
     this.send(commandMessage(0, ChunkStreamId.OverConnection, 'connect', TXN_CONNECT, props, ...args));
     this.send(encodeWindowAckSize(o.windowAckSize ?? DEFAULT_WINDOW_ACK_SIZE));
     this.phaseValue = 'connect';
   }
 
   private afterConnect(): void {
+    if (this.options.mode === 'connect') {
+      this.phaseValue = 'active';
+      return;
+    }
     const name = this.options.streamName;
     if (this.options.mode === 'publish') {
       // FMLE's sequence: some servers (nginx-rtmp's FCPublish handler, SRS's identify) key on it.
