@@ -4,6 +4,7 @@ import type { SrsConfig } from '../config/index.js';
 import type { SourceRegistry } from './live/live-source.js';
 import type { Stats } from './stats/stats.js';
 import type { HttpHooks } from './hooks/http-hooks.js';
+import type { ClusterHooks } from './live/cluster-hooks.js';
 
 export interface ServerContext {
   /** The config in force (reload swaps it; read it at decision points, never per frame). */
@@ -22,4 +23,6 @@ export interface ServerContext {
   readonly hooks: HttpHooks;
   /** Open connections across all listeners, for max_connections. */
   connections: number;
+  /** Edge token traverse and origin-cluster lookups (vhost cluster); set by the server once built. */
+  cluster?: ClusterHooks;
 }

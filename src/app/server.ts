@@ -14,6 +14,8 @@ import { DvrService } from './dvr/dvr-service.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../transport/http-listener.js';
 import { HttpServers, type HttpPorts } from './http/http-servers.js';
 import type { HttpMux } from './http/http-mux.js';
+import { ForwardService } from './forward/index.js';
+import { ClusterService } from './edge/index.js';
 
 /** Knobs that are not in SRS's config format (tsrs extensions, set by the CLI from TSRS_* env vars). */
 export interface ServerOptions {
@@ -44,6 +46,10 @@ export class Server {
   readonly http: HttpServers;
   /** Recordings (vhost dvr). */
   readonly dvr: DvrService;
+  /** vhost forward: published streams pushed to other servers. */
+  readonly forward: ForwardService;
+  /** vhost cluster: edge pull/push, token traverse, origin-cluster 302s. */
+  readonly cluster: ClusterService;
   private current: SrsConfig;
   private sampler: NodeJS.Timeout | null = null;
 
@@ -78,6 +84,8 @@ export class Server {
     this.hls = new HlsService(this.ctx).register();
     this.dvr = new DvrService(this.ctx);
     this.ctx.registry.addPublishListener(this.dvr);
+    this.forward = new ForwardService(this.ctx, { backendTimeoutMs: options.hooksTimeoutMs }).register();
+    this.cluster = new ClusterService(this.ctx, { lookupTimeoutMs: options.hooksTimeoutMs }).register();
     this.http = new HttpServers(this.ctx, { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits });
   }
 
@@ -141,6 +149,9 @@ export class Server {
     await this.hls.close();
     // Recordings are finished (moov written, files renamed) before the process goes.
     await this.dvr.stop();
+    // Outbound connections (forwards, edge pulls and relays) go before the listeners.
+    this.forward.close();
+    this.cluster.close();
     await Promise.all([this.rtmp.close(true), this.http.stop()]);
   }
 }

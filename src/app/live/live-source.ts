@@ -68,6 +68,8 @@ export class LiveSource {
   bravoAtc = false;
   /** Wall-clock ms when the current publish started (set by the caller that has a clock). */
   publishStartedAt = 0;
+  /** The query (with `?`) of the viewer that made the stream demanded; an edge pulls with it. */
+  demandParam = '';
 
   constructor(
     readonly vhost: string,
@@ -183,8 +185,9 @@ export class LiveSource {
   }
 
   /** Attach a sink and catch it up: metadata, sequence headers, then the cached GOP. */
-  addSink(sink: Sink, options: { gop?: boolean } = {}): void {
+  addSink(sink: Sink, options: { gop?: boolean; param?: string } = {}): void {
     const fresh = !this.sinks.has(sink);
+    if (fresh && sink.viewer && this.viewerCount === 0) this.demandParam = options.param ?? '';
     this.sinks.add(sink);
     this.guard(sink, () => this.catchUp(sink, options.gop ?? true));
     // After the catch-up, so an edge that starts pulling now finds the viewer attached.

@@ -16,6 +16,7 @@ import { checkRefer, checkSecurity } from '../security/access.js';
 import type { ClientStat, ClientType } from '../stats/stats.js';
 import { RtmpPlaySink } from './rtmp-play-sink.js';
 import { sourceOptionsOf, viewerOptionsOf } from '../live/source-options.js';
+import type { ClusterRequest } from '../live/cluster-hooks.js';
 import type { Amf0Value } from '../../kernel/format/amf0.js';
 
 /** SRS's atc_auto marker in onMetaData. */
@@ -244,6 +245,10 @@ export class RtmpConnection {
     return this.ctx.registry.obtain(v.name, req.app, req.stream, sourceOptionsOf(v));
   }
 
+  private clusterRequest(req: RtmpRequest): ClusterRequest {
+    return { vhost: this.vhost!, host: req.host, app: req.app, stream: req.stream, param: req.param };
+  }
+
   private describe(req: RtmpRequest, type: ClientType): void {
     Object.assign(this.stat, { app: req.app, stream: req.stream, name: req.stream, type, publish: type.endsWith('publish') });
   }
@@ -272,6 +277,8 @@ export class RtmpConnection {
     checkRefer(v.refer, 'all', this.connectInfo?.pageUrl ?? '');
     this.hookedConnect = this.hookInfo(req);
     await this.ctx.hooks.gate(v.httpHooks, 'on_connect', this.hookedConnect, this.log);
+    // Edge token_traverse (cluster): an origin must accept this client's connect first (behaviours.md §5).
+    if (this.ctx.cluster) await this.ctx.cluster.traverse(this.clusterRequest(req), this.connectInfo?.tcUrl ?? '', this.connectInfo?.args ?? null, this.log);
     this.connectChecked = true;
   }
 
@@ -366,6 +373,17 @@ export class RtmpConnection {
       throw err;
     }
     if (this.closed) return;
+    // Origin cluster (behaviours.md §6): a stream not published here is sent to the coworker that has it.
+    if (this.ctx.cluster && !this.ctx.registry.get(v.name, req.app, req.stream)?.isPublishing) {
+      const url = await this.ctx.cluster.locate(this.clusterRequest(req), this.log);
+      if (this.closed) return;
+      if (url) {
+        this.session.redirect(url.slice(0, url.replace(/[?#].*$/, '').lastIndexOf('/')), url);
+        this.flushSession();
+        this.close(`RTMP 302 to ${url}`);
+        return;
+      }
+    }
     const source = this.sourceFor(req);
     const sink = new RtmpPlaySink(
       this.log.cid,
@@ -392,7 +410,7 @@ export class RtmpConnection {
     this.session.acceptPlay(streamId, req.stream);
     this.flushSession();
     this.log.trace(`RTMP play ${source.key}${source.isPublishing ? `, source_id=${source.sourceId}` : ', waiting for the publisher'}`);
-    source.addSink(sink);
+    source.addSink(sink, { param: req.param });
   }
 
   private stopRole(why: string): void {
