@@ -57,10 +57,15 @@ describe('HLS', { timeout: 180_000 }, () => {
           return p !== null && p.mediaSequence >= 1 ? p : null;
         }, 60_000, 200);
       }
-      // Live over HTTP while publishing: the playlist as a file from http_server.dir.
-      const res = await fetch(`http://127.0.0.1:${server.ports.http}/live/av.m3u8`);
+      // Live over HTTP while publishing. hls_ctx is on by default (SRS 5): the first answer is a variant
+      // playlist naming this viewer's session; following it gives the media playlist.
+      const base = `http://127.0.0.1:${server.ports.http}`;
+      const variant = await fetch(`${base}/live/av.m3u8`);
+      assert.equal(variant.status, 200);
+      assert.equal(variant.headers.get('content-type'), 'application/vnd.apple.mpegurl');
+      const session = (await variant.text()).trim().split('\n').at(-1)!;
+      const res = await fetch(`${base}${session}`);
       assert.equal(res.status, 200);
-      assert.equal(res.headers.get('content-type'), 'application/vnd.apple.mpegurl');
       assert.match(await res.text(), /^#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-MEDIA-SEQUENCE:\d+\n#EXT-X-TARGETDURATION:\d+\n/);
     } finally {
       await Promise.all(pubs.map(({ pub }) => pub.stop()));

@@ -13,7 +13,8 @@ import { DEFAULT_HTTP_LIMITS, HttpListener, type HttpLimits } from '../../transp
 import type { ServerContext } from '../context.js';
 import { HttpRemux } from '../http-flv/index.js';
 import { HttpMux, type HttpHandler } from './http-mux.js';
-import { staticFilesHandler } from './static-files.js';
+import { resolveStaticPath, staticFilesHandler } from './static-files.js';
+import { HlsContexts } from '../hls/hls-ctx.js';
 
 export interface HttpPorts {
   /** http_server.listen */
@@ -68,6 +69,7 @@ export class HttpServers {
   /** Routes of the HTTP API port (the same object as serverMux when the API reuses the server port). */
   readonly apiMux: HttpMux;
   readonly remux: HttpRemux;
+  readonly hlsCtx: HlsContexts;
   readonly reuse: boolean;
   private readonly listeners: { role: Role; listener: HttpListener }[] = [];
   private staticFor: SrsConfig | null = null;
@@ -84,6 +86,7 @@ export class HttpServers {
     this.serverMux = new HttpMux(muxOptions);
     this.apiMux = this.reuse ? this.serverMux : new HttpMux(muxOptions);
     this.remux = new HttpRemux(ctx);
+    this.hlsCtx = new HlsContexts(ctx);
 
     // Static mounts follow the config: vhosts added by a reload get their http_static (config.md §5).
     this.serverMux.intercept(() => {
@@ -97,6 +100,10 @@ export class HttpServers {
       if (p.startsWith('/api/') || p.startsWith('/console/')) return false;
       return this.remux.tryHandle(req, res, url);
     });
+    // HLS viewer sessions (hls_ctx) see playlist and segment requests before the static files serve them.
+    this.serverMux.intercept((req, res, url) =>
+      this.hlsCtx.tryHandle(req, res, url, (path) => resolveStaticPath(this.ctx.config().httpServer.dir, '/', path)),
+    );
     this.syncStaticMounts();
     if (!this.reuse) {
       this.apiMux.handle('/console/', this.consoleHandler());
@@ -212,6 +219,7 @@ export class HttpServers {
   /** Close listeners and every HTTP connection, live viewers included. */
   async stop(): Promise<void> {
     this.remux.close();
+    this.hlsCtx.close();
     const all = this.listeners.splice(0).map(({ listener }) => listener.close(true));
     await Promise.all(all);
   }

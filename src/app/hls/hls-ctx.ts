@@ -1,0 +1,233 @@
+// HLS viewer sessions (SRS 5 `hls_ctx`/`hls_ts_ctx`): a first playlist request gets a tiny variant
+// playlist pointing at `?hls_ctx=<id>`; later requests with that id count as one viewer — listed in
+// /api/v1/clients as `hls-play`, with on_play/on_stop callbacks, bytes counted for its segments, and
+// kick-off through the API (then the playlist answers 404 "HLS stream <id> is EOF").
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { errorMessage } from '../../core/errors.js';
+import { newContextId, type Logger } from '../../core/logger.js';
+import { SERVER_SIGNATURE } from '../../core/version.js';
+import { resolveVhost, type VhostConfig } from '../../config/index.js';
+import type { ServerContext } from '../context.js';
+import type { HookClientInfo } from '../hooks/http-hooks.js';
+import { streamKey } from '../live/live-source.js';
+import { checkRefer, checkSecurity } from '../security/access.js';
+import type { ClientStat } from '../stats/stats.js';
+
+interface HlsSession {
+  id: string;
+  vhost: VhostConfig;
+  stat: ClientStat;
+  hook: HookClientInfo;
+  lastSeenMs: number;
+  sentBytes: number;
+  log: Logger;
+}
+
+/** The file a URL path names under the HTTP server's root, or null (the HTTP server knows its mounts). */
+export type FileResolver = (urlPath: string) => string | null;
+
+/** How often idle sessions are looked for (SRS: every ~5 s). */
+const SWEEP_MS = 5_000;
+
+function hostnameOf(req: IncomingMessage): string {
+  const host = req.headers.host ?? '';
+  const v6 = host.match(/^\[([^\]]+)\]/);
+  if (v6) return v6[1]!;
+  const colon = host.indexOf(':');
+  return colon >= 0 ? host.slice(0, colon) : host;
+}
+
+function peerIp(req: IncomingMessage): string {
+  const xff = req.headers['x-forwarded-for'];
+  const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
+  if (first) return first;
+  const a = req.socket.remoteAddress ?? '';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+/** Append `hls_ctx=<id>` to every URI line of a playlist (hls_ts_ctx). */
+export function tagPlaylist(m3u8: string, id: string): string {
+  return m3u8
+    .split('\n')
+    .map((line) => (line && !line.startsWith('#') ? `${line}${line.includes('?') ? '&' : '?'}hls_ctx=${id}` : line))
+    .join('\n');
+}
+
+export class HlsContexts {
+  private readonly sessions = new Map<string, HlsSession>();
+  /** Ids kicked through the API: their playlist requests get 404 until they start a new session. */
+  private readonly expired = new Set<string>();
+  private sweeper: NodeJS.Timeout | null = null;
+
+  constructor(private readonly ctx: ServerContext) {}
+
+  private ensureSweeper(): void {
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
+    this.sweeper.unref();
+  }
+
+  /** For the HTTP server: take `.m3u8` requests of hls_ctx vhosts; count `.ts` bytes of known sessions. */
+  tryHandle(req: IncomingMessage, res: ServerResponse, url: URL, resolveFile: FileResolver): boolean {
+    if (req.method !== 'GET') return false;
+    const path = url.pathname;
+    const isPlaylist = path.endsWith('.m3u8');
+    const id = url.searchParams.get('hls_ctx');
+    if (!isPlaylist) {
+      if (id && path.endsWith('.ts')) this.countSegment(id, res);
+      return false;
+    }
+    const vhost = resolveVhost(this.ctx.config(), hostnameOf(req));
+    if (!vhost || !vhost.enabled || !vhost.hls.enabled || !vhost.hls.ctx) return false;
+    const slash = path.lastIndexOf('/');
+    const app = path.slice(1, slash) || 'live';
+    const stream = path.slice(slash + 1, -'.m3u8'.length);
+    if (id && this.expired.has(id)) {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', Server: SERVER_SIGNATURE });
+      res.end(`HLS stream ${id} is EOF`);
+      return true;
+    }
+    const known = id ? this.sessions.get(id) : undefined;
+    if (known) {
+      known.lastSeenMs = this.ctx.now();
+      void this.servePlaylist(res, resolveFile, path, known, vhost);
+      return true;
+    }
+    // A new viewer (or an id we do not know): admit it, then hand out its session URL.
+    const sid = id && /^[0-9a-z]{1,32}$/i.test(id) ? id : newContextId();
+    const log = this.ctx.log.child(sid);
+    const key = streamKey(vhost.name, app, stream);
+    const query = new URLSearchParams(url.search);
+    query.delete('hls_ctx');
+    const param = query.toString() ? `?${query.toString()}` : '';
+
+    const hook: HookClientInfo = {
+      clientId: sid,
+      ip: peerIp(req),
+      vhost: vhost.name,
+      app,
+      stream: `${stream}.m3u8`,
+      param,
+      tcUrl: `http://${req.headers.host ?? ''}/${app}`,
+      pageUrl: typeof req.headers.referer === 'string' ? req.headers.referer : '',
+      streamUrl: key,
+      streamId: this.ctx.stats.streamId(key),
+    };
+    void this.admit(res, url, vhost, hook, log, sid, app, stream, resolveFile, path, !!id);
+    return true;
+  }
+
+  private async admit(
+    res: ServerResponse,
+    url: URL,
+    vhost: VhostConfig,
+    hook: HookClientInfo,
+    log: Logger,
+    sid: string,
+    app: string,
+    stream: string,
+    resolveFile: FileResolver,
+    path: string,
+    hadId: boolean,
+  ): Promise<void> {
+    try {
+      checkSecurity(vhost.security, 'play', hook.ip);
+      checkRefer(vhost.refer, 'play', hook.pageUrl);
+      await this.ctx.hooks.gate(vhost.httpHooks, 'on_play', hook, log);
+    } catch (err) {
+      log.warn(`HLS play denied: ${errorMessage(err)}`);
+      res.destroy();
+      return;
+    }
+    const session: HlsSession = {
+      id: sid,
+      vhost,
+      hook,
+      lastSeenMs: this.ctx.now(),
+      sentBytes: 0,
+      log,
+      stat: {
+        id: sid,
+        vhost: vhost.name,
+        app,
+        stream,
+        name: `${stream}.m3u8`,
+        ip: hook.ip,
+        pageUrl: hook.pageUrl,
+        swfUrl: '',
+        tcUrl: hook.tcUrl,
+        type: 'hls-play',
+        publish: false,
+        createdAtMs: this.ctx.now(),
+        sendBytes: () => session.sentBytes,
+        recvBytes: () => 0,
+        kick: (reason) => this.end(sid, `kicked: ${reason}`, true),
+      },
+    };
+    this.sessions.set(sid, session);
+    this.ctx.stats.addClient(session.stat);
+    this.ensureSweeper();
+    log.trace(`HLS play ${hook.streamUrl}, hls_ctx=${sid}, ip=${hook.ip}`);
+    if (hadId) {
+      void this.servePlaylist(res, resolveFile, path, session, vhost);
+      return;
+    }
+    const next = new URLSearchParams(url.search);
+    next.set('hls_ctx', sid);
+    const body = `#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1,AVERAGE-BANDWIDTH=1\n${path}?${next.toString()}\n`;
+    res.writeHead(200, { 'Content-Type': 'application/vnd.apple.mpegurl', 'Content-Length': Buffer.byteLength(body), Server: SERVER_SIGNATURE });
+    res.end(body);
+    session.sentBytes += body.length;
+  }
+
+  private async servePlaylist(res: ServerResponse, resolveFile: FileResolver, path: string, session: HlsSession, vhost: VhostConfig): Promise<void> {
+    const file = resolveFile(path);
+    let text: string;
+    try {
+      if (!file) throw new Error('bad path');
+      text = await readFile(file, 'utf8');
+    } catch {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', Server: SERVER_SIGNATURE });
+      res.end('Not Found');
+      return;
+    }
+    const body = vhost.hls.tsCtx ? tagPlaylist(text, session.id) : text;
+    res.writeHead(200, { 'Content-Type': 'application/vnd.apple.mpegurl', 'Content-Length': Buffer.byteLength(body), Server: SERVER_SIGNATURE, 'Cache-Control': 'no-cache' });
+    res.end(body);
+    session.sentBytes += Buffer.byteLength(body);
+  }
+
+  private countSegment(id: string, res: ServerResponse): void {
+    const s = this.sessions.get(id);
+    if (!s) return;
+    s.lastSeenMs = this.ctx.now();
+    res.once('finish', () => {
+      const len = Number(res.getHeader('content-length') ?? 0);
+      if (Number.isFinite(len)) s.sentBytes += len;
+    });
+  }
+
+  private end(id: string, reason: string, kicked: boolean): void {
+    const s = this.sessions.get(id);
+    if (!s) return;
+    this.sessions.delete(id);
+    if (kicked) this.expired.add(id);
+    this.ctx.stats.removeClient(id);
+    s.log.trace(`HLS session ${id} ended: ${reason}, send=${s.sentBytes}B`);
+    void this.ctx.hooks.notify(s.vhost.httpHooks, 'on_stop', s.hook, s.log);
+  }
+
+  /** Sessions idle for 2×hls_window are over (SRS's rule). */
+  private sweep(): void {
+    const now = this.ctx.now();
+    for (const s of [...this.sessions.values()]) {
+      if (now - s.lastSeenMs > 2 * s.vhost.hls.windowMs) this.end(s.id, 'idle', false);
+    }
+  }
+
+  close(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    for (const id of [...this.sessions.keys()]) this.end(id, 'server shutdown', false);
+  }
+}
