@@ -3,7 +3,7 @@
 // over HTTP-FLV and WebSocket-FLV, and uses the console to list and kick clients.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -26,6 +26,9 @@ const CHROMIUM_ARGS = [
 const PLAY_TIMEOUT_MS = 20_000;
 
 const htmlDir = join(repoRoot(), 'html');
+/** The web root for the test server: links to the repo's pages, plus the HLS files it writes (not in the repo). */
+const webDir = mkdtempSync(join(tmpdir(), 'tsrs-web-'));
+for (const entry of readdirSync(htmlDir)) symlinkSync(join(htmlDir, entry), join(webDir, entry));
 
 function conf(p: Ports): string {
   return `listen ${p.rtmp};
@@ -40,9 +43,15 @@ http_api {
 http_server {
   enabled on;
   listen ${p.http};
-  dir ${htmlDir};
+  dir ${webDir};
 }
 vhost __defaultVhost__ {
+  hls {
+    enabled on;
+    hls_fragment 1;
+    hls_window 10;
+    hls_path ${webDir};
+  }
   http_remux {
     enabled on;
     mount [vhost]/[app]/[stream].flv;
@@ -149,6 +158,7 @@ describe('web pages in Chromium', () => {
   after(async () => {
     await context?.close();
     if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+    rmSync(webDir, { recursive: true, force: true });
     await server?.stop();
   });
 
@@ -203,6 +213,33 @@ describe('web pages in Chromium', () => {
       assert.equal(s.width, 320);
       assert.equal(s.error, '');
       assert.match(s.status, /WebSocket-FLV/);
+    } finally {
+      await page.close();
+      await pub.stop();
+    }
+  });
+
+  test('player page plays HLS through hls.js', async () => {
+    ready();
+    const pub = ffmpegPublish(`rtmp://127.0.0.1:${server.ports.rtmp}/live/browserhls`, 'h264-aac', 25);
+    const page = await context.newPage();
+    watch(page);
+    try {
+      await server.waitForLog(/publish \/live\/browserhls\b/);
+      // The playlist exists once the first segment is closed.
+      const deadline = Date.now() + PLAY_TIMEOUT_MS;
+      while (!existsSync(join(webDir, 'live', 'browserhls.m3u8'))) {
+        if (Date.now() > deadline) throw new Error(`no playlist written:\n${server.output().slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await page.goto(`http://127.0.0.1:${server.ports.http}/players/srs_player.html?app=live&stream=browserhls.m3u8&port=${server.ports.http}&autostart=true`);
+      await waitPlaying(page);
+      const s = await videoState(page);
+      assert.equal(s.width, 320);
+      assert.equal(s.error, '');
+      assert.match(s.status, /HLS/);
+      // The viewer went through an hls_ctx session.
+      assert.match(server.output(), /HLS play \/live\/browserhls, hls_ctx=/);
     } finally {
       await page.close();
       await pub.stop();
