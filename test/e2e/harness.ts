@@ -55,11 +55,17 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Runs in the temp dir before the server starts (create html/, certificates...). */
   prepare?: (dir: string, ports: Ports) => void;
+  /** Ports chosen by the caller (servers that must know each other's ports before they start). */
+  ports?: Partial<Ports>;
 }
 
 /** startServer with options: extra env vars and a hook to prepare the server's directory. */
 export async function startServerWith(conf: (p: Ports) => string, options: StartOptions = {}): Promise<RunningServer> {
-  const ports: Ports = { rtmp: await freePort(), http: await freePort(), api: await freePort() };
+  const ports: Ports = {
+    rtmp: options.ports?.rtmp ?? (await freePort()),
+    http: options.ports?.http ?? (await freePort()),
+    api: options.ports?.api ?? (await freePort()),
+  };
   const dir = mkdtempSync(join(tmpdir(), 'tsrs-e2e-'));
   const confFile = join(dir, 'test.conf');
   options.prepare?.(dir, ports);
