@@ -10,6 +10,7 @@ import { registerApiRoutes, type ReloadStatus } from '../api/index.js';
 import { TsrsError } from '../core/errors.js';
 import type { HttpLimits } from '../transport/http-listener.js';
 import { parseArgs, USAGE } from './args.js';
+import { isWorker, runPrimary, workersWanted } from './workers.js';
 
 function load(args: { configFile: string; envOnly: boolean }): SrsConfig {
   return args.envOnly ? loadConfigFromEnv(process.env) : loadConfigFile(args.configFile, process.env);
@@ -49,6 +50,23 @@ async function main(): Promise<number> {
     return 0;
   }
   if (config.workDir && config.workDir !== './') process.chdir(config.workDir);
+
+  const workers = workersWanted(process.env);
+  if (workers > 1 && !isWorker()) {
+    // The primary only supervises: it writes the pid file and forwards signals to the workers.
+    const say = (line: string): void => void process.stdout.write(`[${new Date().toISOString()}][Trace][${process.pid}][primary] ${line}\n`);
+    writePidFile(config.pid, { warn: say });
+    runPrimary({
+      workers,
+      log: say,
+      onAllExited: () => {
+        removePidFile(config.pid);
+        say('all workers exited');
+        process.exit(0);
+      },
+    });
+    return -1;
+  }
 
   const env = process.env;
   const server = new Server(config, undefined, {
@@ -91,7 +109,7 @@ async function main(): Promise<number> {
     await server.stop();
     if (graceful) await new Promise((r) => setTimeout(r, cfg.graceFinalWaitMs));
     log.trace('server stopped');
-    removePidFile(cfg.pid);
+    if (!isWorker()) removePidFile(cfg.pid);
     await server.logWriter.close();
     process.exit(0);
   };
@@ -114,7 +132,7 @@ async function main(): Promise<number> {
     await server.logWriter.close();
     return 1;
   }
-  writePidFile(config.pid, log);
+  if (!isWorker()) writePidFile(config.pid, log);
   return -1;
 }
 

@@ -72,6 +72,7 @@ export class RtmpConnection {
       sendBytes: () => conn.bytesOut,
       recvBytes: () => conn.bytesIn,
       kick: (reason: string) => self.close(`kicked: ${reason}`),
+      droppedFrames: () => (self.role.kind === 'play' ? self.role.sink.droppedFrames : 0),
     };
     ctx.stats.addClient(this.stat);
     this.setupTimer = setTimeout(() => this.close('timeout waiting for publish or play'), IDLE_SETUP_TIMEOUT_MS);
