@@ -378,7 +378,8 @@ export class HttpRemux {
     try {
       const start = encoder.start();
       if (start.length) counted.write(start);
-      source.addSink(sink, { gop: withGop });
+      // The viewer's query goes with the stream's demand: an edge pulls from its origin with it.
+      source.addSink(sink, { gop: withGop, param: url.search });
     } catch (err) {
       log.warn(`HTTP remux start failed: ${errorMessage(err)}`);
       stat.kick('start failed');
