@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -304,6 +305,67 @@ test('origin cluster: RTMP 302 to the coworker that has the stream; an edge in f
     assert.ok(frames.length >= 20, `${frames.length} video frames through edge -> 302 -> origin`);
     await edge.waitForLog(new RegExp(`edge: RTMP 302 for /live/oc to rtmp://127\\.0\\.0\\.1:${rtmp[0]}/live/oc`), 5_000);
     await edge.waitForLog(new RegExp(`edge: pulling /live/oc from rtmp://127\\.0\\.0\\.1:${rtmp[0]}/`), 5_000);
+  } finally {
+    await c.run();
+  }
+});
+
+test('forward backend (SRS 5): on_forward decides the targets; a failing backend fails the publish', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const c = new Cleanup();
+  const bodies: string[] = [];
+  let answer = '';
+  const backend = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (b: Buffer) => (body += b.toString()));
+    req.on('end', () => {
+      bodies.push(body);
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(answer);
+    });
+  });
+  await new Promise<void>((r) => backend.listen(0, '127.0.0.1', () => r()));
+  c.add(backend, (b) => new Promise<void>((r) => b.close(() => r())));
+  const backendUrl = `http://127.0.0.1:${(backend.address() as net.AddressInfo).port}/api/v1/forward`;
+  try {
+    const target = c.add(await startServer((p) => rtmpConf(p)), (s) => s.stop());
+    answer = JSON.stringify({ code: 0, data: { urls: [`rtmp://127.0.0.1:${target.ports.rtmp}/dyn/renamed?from=backend`] } });
+    const origin = c.add(await startServer((p) => rtmpConf(p, `forward { enabled on; destination 127.0.0.1:1; backend ${backendUrl}; }`)), (s) => s.stop());
+    c.add(ffmpegPublish(`rtmp://127.0.0.1:${origin.ports.rtmp}/live/b1?tk=1`), (p) => p.stop());
+    await target.waitForLog(/RTMP FMLE publish \/dyn\/renamed param=\?from=backend/, 15_000);
+    const body = JSON.parse(bodies[0]!) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(body), ['action', 'server_id', 'service_id', 'client_id', 'ip', 'vhost', 'app', 'tcUrl', 'stream', 'param']);
+    assert.equal(body.action, 'on_forward');
+    assert.equal(body.app, 'live');
+    assert.equal(body.stream, 'b1');
+    assert.equal(body.param, '?tk=1');
+    const v = await probeFrames(`rtmp://127.0.0.1:${target.ports.rtmp}/dyn/renamed`, 'v', 20);
+    assert.ok(v.length >= 15);
+
+    // No data.urls in the answer: the publish is refused.
+    answer = '{"code":0}';
+    const doomed = c.add(ffmpegPublish(`rtmp://127.0.0.1:${origin.ports.rtmp}/live/b2`), (p) => p.stop());
+    await origin.waitForLog(/forward: backend [^\n]* failed, kick the publisher of \/live\/b2/, 15_000);
+    await new Promise<void>((resolve) => (doomed.proc.exitCode !== null ? resolve() : doomed.proc.once('close', () => resolve())));
+  } finally {
+    await c.run();
+  }
+});
+
+test('edge token_traverse: the client is refused when no origin accepts its connect', { timeout: TEST_TIMEOUT_MS }, async () => {
+  const c = new Cleanup();
+  try {
+    const origin = c.add(await startServer((p) => rtmpConf(p)), (s) => s.stop());
+    c.add(ffmpegPublish(`rtmp://127.0.0.1:${origin.ports.rtmp}/live/tt`), (p) => p.stop());
+    await origin.waitForLog(/RTMP FMLE publish \/live\/tt/, 15_000);
+    const edge = c.add(await startServer((p) => rtmpConf(p, edgeVhost([origin.ports.rtmp], 'token_traverse on;'))), (s) => s.stop());
+    const v = await probeFrames(`rtmp://127.0.0.1:${edge.ports.rtmp}/live/tt?token=abc`, 'v', 10);
+    assert.ok(v.length >= 5);
+    await edge.waitForLog(/edge: token traverse ok at 127\.0\.0\.1:\d+ for rtmp:\/\/127\.0\.0\.1:\d+\/live/, 5_000);
+
+    const deadPort = await freePort();
+    const closedEdge = c.add(await startServer((p) => rtmpConf(p, edgeVhost([deadPort], 'token_traverse on;'))), (s) => s.stop());
+    await assert.rejects(probeFrames(`rtmp://127.0.0.1:${closedEdge.ports.rtmp}/live/tt`, 'v', 5, 15_000));
+    await closedEdge.waitForLog(/edge token traverse: no origin answered/, 5_000);
   } finally {
     await c.run();
   }
