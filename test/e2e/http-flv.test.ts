@@ -3,6 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { WebSocket } from 'ws';
+import { RawRtmpClient } from './rtmp-client.js';
+import { MessageType } from '../../src/protocol/rtmp/message.js';
 import { ffmpegPublish, probeFrames, probeStreams, rtmpConf, run, startServer, type RunningServer } from './harness.js';
 
 let server: RunningServer;
@@ -17,7 +19,8 @@ before(async () => {
       `http_server { enabled on; listen ${p.http}; dir ./; }
 vhost ts.test { http_remux { enabled on; mount /[app]/[stream].ts; } }
 vhost aac.test { http_remux { enabled on; mount /[app]/[stream].aac; } }
-vhost mp3.test { http_remux { enabled on; mount /[app]/[stream].mp3; } }`,
+vhost mp3.test { http_remux { enabled on; mount /[app]/[stream].mp3; } }
+vhost fast.test { http_remux { enabled on; mount [vhost]/[app]/[stream].aac; fast_cache 3; } }`,
     ),
   );
   rtmp = `rtmp://127.0.0.1:${server.ports.rtmp}`;
@@ -146,3 +149,55 @@ describe('viewers', () => {
     }
   });
 });
+
+describe('fast_cache', () => {
+  test('a new HTTP-AAC listener gets the last fast_cache seconds of audio at once', async () => {
+    // A scripted publisher sends 5 s of AAC frames in one burst, then stays connected.
+    const pub = await RawRtmpClient.open(server.ports.rtmp);
+    try {
+      const sid = await pub.connectApp(`rtmp://127.0.0.1:${server.ports.rtmp}/live?vhost=fast.test`);
+      pub.call(sid, 'publish', null, 'radio', 'live');
+      await pub.waitForStatus('NetStream.Publish.Start');
+      pub.send({ typeId: MessageType.Audio, streamId: sid, timestamp: 0, chunkStreamId: 7, payload: Buffer.from([0xaf, 0, 0x12, 0x10]) });
+      for (let ts = 0; ts <= 5000; ts += 23) {
+        pub.send({ typeId: MessageType.Audio, streamId: sid, timestamp: ts, chunkStreamId: 7, payload: Buffer.concat([Buffer.from([0xaf, 1]), Buffer.alloc(100, ts & 0xff)]) });
+      }
+      await server.waitForLog(/publish fast\.test\/live\/radio\b/);
+      // Listen until the cached audio has arrived: about 3 s / 23 ms = 130 ADTS frames of 107 bytes.
+      const frames = await new Promise<number>((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port: server.ports.http, path: '/live/radio.aac', headers: { Host: 'fast.test' } }, (res) => {
+          let buf = Buffer.alloc(0);
+          const t = setTimeout(() => {
+            req.destroy();
+            resolve(count(buf));
+          }, 3000);
+          res.on('data', (c: Buffer) => {
+            buf = Buffer.concat([buf, c]);
+            if (count(buf) >= 120) {
+              clearTimeout(t);
+              req.destroy();
+              resolve(count(buf));
+            }
+          });
+        });
+        req.on('error', reject);
+      });
+      assert.ok(frames >= 120, `only ${frames} ADTS frames arrived from the cache`);
+    } finally {
+      pub.close();
+    }
+  });
+});
+
+/** ADTS frames in a buffer (sync word 0xFFF, 7-byte header + 100-byte payload here). */
+function count(b: Buffer): number {
+  let n = 0;
+  for (let i = 0; i + 7 <= b.length; ) {
+    if (b[i] !== 0xff || (b[i + 1]! & 0xf0) !== 0xf0) break;
+    const len = ((b[i + 3]! & 3) << 11) | (b[i + 4]! << 3) | (b[i + 5]! >> 5);
+    if (len < 7 || i + len > b.length) break;
+    n++;
+    i += len;
+  }
+  return n;
+}

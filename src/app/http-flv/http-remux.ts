@@ -16,6 +16,7 @@ import { checkRefer, checkSecurity } from '../security/access.js';
 import { QueuedSink, type QueuedSinkOptions, type ViewerEvents } from '../live/queued-sink.js';
 import type { ClientStat } from '../stats/stats.js';
 import { sourceOptionsOf, viewerOptionsOf } from '../live/source-options.js';
+import { AudioFastCaches } from './fast-cache.js';
 import { compileMount, matchMount, type Mount, type MountMatch } from './mounts.js';
 import { createEncoder, type StreamEncoder } from './stream-encoders.js';
 
@@ -122,7 +123,11 @@ export class HttpRemux {
   private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   private readonly viewers = new Set<{ close(reason: string): void }>();
 
-  constructor(private readonly ctx: ServerContext) {}
+  private readonly fastCaches: AudioFastCaches;
+
+  constructor(private readonly ctx: ServerContext) {
+    this.fastCaches = new AudioFastCaches(ctx);
+  }
 
   private currentMounts(): Mount[] {
     const config = this.ctx.config();
@@ -380,6 +385,8 @@ export class HttpRemux {
       if (start.length) counted.write(start);
       // The viewer's query goes with the stream's demand: an edge pulls from its origin with it.
       source.addSink(sink, { gop: withGop, param: url.search });
+      // Audio-only formats start with the fast_cache seconds of audio instead of the GOP.
+      if (!withGop) for (const f of this.fastCaches.audioOf(source)) sink.offer(f);
     } catch (err) {
       log.warn(`HTTP remux start failed: ${errorMessage(err)}`);
       stat.kick('start failed');
