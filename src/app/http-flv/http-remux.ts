@@ -373,6 +373,7 @@ export class HttpRemux {
         output.destroy();
         close(`kicked: ${reason}`);
       },
+      droppedFrames: () => sink.droppedFrames,
     };
     this.ctx.stats.addClient(stat);
     const viewer = { close: (reason: string) => stat.kick(reason) };
