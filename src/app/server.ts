@@ -16,6 +16,7 @@ import { HttpServers, type HttpPorts } from './http/http-servers.js';
 import type { HttpMux } from './http/http-mux.js';
 import { ForwardService } from './forward/index.js';
 import { ClusterService } from './edge/index.js';
+import { FfmpegService } from './ffmpeg/index.js';
 
 /** Knobs that are not in SRS's config format (tsrs extensions, set by the CLI from TSRS_* env vars). */
 export interface ServerOptions {
@@ -50,6 +51,8 @@ export class Server {
   readonly forward: ForwardService;
   /** vhost cluster: edge pull/push, token traverse, origin-cluster 302s. */
   readonly cluster: ClusterService;
+  /** vhost transcode/exec and ingest: supervised ffmpeg and exec processes. */
+  readonly ffmpeg: FfmpegService;
   private current: SrsConfig;
   private sampler: NodeJS.Timeout | null = null;
 
@@ -86,6 +89,8 @@ export class Server {
     this.ctx.registry.addPublishListener(this.dvr);
     this.forward = new ForwardService(this.ctx, { backendTimeoutMs: options.hooksTimeoutMs }).register();
     this.cluster = new ClusterService(this.ctx, { lookupTimeoutMs: options.hooksTimeoutMs }).register();
+    this.ffmpeg = new FfmpegService(this.ctx, { rtmpPorts: () => this.rtmp.ports });
+    this.ctx.registry.addPublishListener(this.ffmpeg);
     this.http = new HttpServers(this.ctx, { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits });
   }
 
@@ -129,6 +134,7 @@ export class Server {
       if (v) source.updateOptions(sourceOptionsOf(v));
     }
     this.dvr.reload();
+    this.ffmpeg.reload();
     return notApplied;
   }
 
@@ -137,6 +143,8 @@ export class Server {
     // HTTP first: once "RTMP listen at" is logged every port is ready.
     await this.http.start();
     await this.rtmp.listen(this.current.listen);
+    // Ingests publish to the RTMP listeners, so they start once those are up.
+    this.ffmpeg.start();
     this.sampler = setInterval(() => this.ctx.stats.sample(this.ctx.now()), STATS_SAMPLE_MS);
     this.sampler.unref();
     this.ctx.stats.sample(this.ctx.now());
@@ -145,6 +153,8 @@ export class Server {
   /** Stop listening and drop clients. */
   async stop(): Promise<void> {
     if (this.sampler) clearInterval(this.sampler);
+    // Child processes first (SIGTERM, then SIGKILL to each group): none may outlive the server.
+    await this.ffmpeg.stop();
     // HLS closes its segments and playlists (and disposes them when hls_dispose is set, as SRS).
     await this.hls.close();
     // Recordings are finished (moov written, files renamed) before the process goes.

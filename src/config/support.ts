@@ -58,6 +58,12 @@ export const SUPPORTED_DIRECTIVES: ReadonlySet<string> = new Set([
   'vhost.http_hooks.on_play',
   'vhost.http_hooks.on_stop',
   'vhost.http_hooks.enabled',
+  // ffmpeg: transcode, ingest (file and stream inputs; device is refused when the ingest starts), exec.
+  'ff_log_dir',
+  'ff_log_level',
+  'vhost.transcode.*',
+  'vhost.ingest.*',
+  'vhost.exec.*',
 ]);
 
 /** A new set: the defaults (or `base`) plus `extra` paths, for the app to declare features it gained. */
