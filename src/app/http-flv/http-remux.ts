@@ -47,9 +47,9 @@ class HttpStreamSink extends QueuedSink {
   protected pendingBytes(): number {
     return this.output.pending();
   }
-  protected writeFrames(frames: MediaFrame[]): void {
+  protected writeFrames(frames: MediaFrame[], dts: readonly number[]): void {
     const out: Buffer[] = [];
-    this.encoder.encode(frames, out);
+    this.encoder.encode(frames, dts, out);
     if (out.length) this.output.write(out);
   }
 }

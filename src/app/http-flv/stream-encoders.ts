@@ -3,15 +3,15 @@
 import { parseAudioSpecificConfig, adtsHeader, type AudioSpecificConfig } from '../../kernel/codec/aac.js';
 import { encodeFlvHeader, flvPreviousTagSize, flvTagHeader, FlvTagType } from '../../kernel/format/flv.js';
 import { TsMuxer } from '../../kernel/format/mpegts/ts-muxer.js';
-import type { MediaFrame } from '../../kernel/media-frame.js';
+import { retimed, type MediaFrame } from '../../kernel/media-frame.js';
 import type { RemuxFormat } from './mounts.js';
 
 export interface StreamEncoder {
   readonly contentType: string;
   /** Bytes to send before any frame (FLV header), may be empty. */
   start(): Buffer[];
-  /** Append the bytes of these frames to `out`. */
-  encode(frames: readonly MediaFrame[], out: Buffer[]): void;
+  /** Append the bytes of these frames to `out`; `dts[i]` is frame i's output dts (jitter-corrected). */
+  encode(frames: readonly MediaFrame[], dts: readonly number[], out: Buffer[]): void;
   /** Whether this output carries the frame at all (audio-only formats skip video). */
   accepts(frame: MediaFrame): boolean;
 }
@@ -50,7 +50,7 @@ export class FlvStreamEncoder implements StreamEncoder {
     return b;
   }
 
-  encode(frames: readonly MediaFrame[], out: Buffer[]): void {
+  encode(frames: readonly MediaFrame[], dts: readonly number[], out: Buffer[]): void {
     // A tag's PreviousTagSize and the next tag's header are adjacent, so they share one 15-byte piece:
     // two Buffers per tag (header piece, shared payload) plus the last PreviousTagSize of the batch.
     let prevBody = -1;
@@ -64,7 +64,7 @@ export class FlvStreamEncoder implements StreamEncoder {
         head = this.carve(15);
         at = flvPreviousTagSize(prevBody, head, 0);
       }
-      flvTagHeader(type, f.dts, f.payload.length, head, at);
+      flvTagHeader(type, dts[i]!, f.payload.length, head, at);
       out.push(head, f.payload);
       prevBody = f.payload.length;
     }
@@ -88,9 +88,9 @@ export class TsStreamEncoder implements StreamEncoder {
   accepts(): boolean {
     return true;
   }
-  encode(frames: readonly MediaFrame[], out: Buffer[]): void {
-    for (const f of frames) {
-      const b = this.muxer.mux(f);
+  encode(frames: readonly MediaFrame[], dts: readonly number[], out: Buffer[]): void {
+    for (let i = 0; i < frames.length; i++) {
+      const b = this.muxer.mux(retimed(frames[i]!, dts[i]!));
       if (b.length) out.push(b);
     }
   }
@@ -106,7 +106,7 @@ export class AacStreamEncoder implements StreamEncoder {
   accepts(frame: MediaFrame): boolean {
     return frame.kind === 'audio' && frame.codec === 'aac';
   }
-  encode(frames: readonly MediaFrame[], out: Buffer[]): void {
+  encode(frames: readonly MediaFrame[], _dts: readonly number[], out: Buffer[]): void {
     for (const f of frames) {
       if (f.kind !== 'audio' || f.codec !== 'aac' || f.payload.length < 2) continue;
       const raw = f.payload.subarray(2);
@@ -137,7 +137,7 @@ export class Mp3StreamEncoder implements StreamEncoder {
   accepts(frame: MediaFrame): boolean {
     return frame.kind === 'audio' && frame.codec === 'mp3';
   }
-  encode(frames: readonly MediaFrame[], out: Buffer[]): void {
+  encode(frames: readonly MediaFrame[], _dts: readonly number[], out: Buffer[]): void {
     for (const f of frames) if (f.kind === 'audio' && f.codec === 'mp3' && f.payload.length > 1) out.push(f.payload.subarray(1));
   }
 }

@@ -21,18 +21,26 @@ export class JitterCorrector {
   constructor(public algorithm: JitterAlgorithm) {}
 
   correct<T extends MediaFrame>(frame: T): T {
-    if (this.algorithm === 'off') return frame;
+    return retimed(frame, this.correctDts(frame));
+  }
+
+  /**
+   * The corrected dts alone (pts keeps its offset from it). Players use this so that no frame object is
+   * made per viewer per frame (issue 8); `correct` is for callers that want a frame.
+   */
+  correctDts(frame: MediaFrame): number {
+    if (this.algorithm === 'off') return frame.dts;
     if (this.algorithm === 'zero') {
       if (this.zeroBase < 0) this.zeroBase = frame.dts;
-      return retimed(frame, Math.max(0, frame.dts - this.zeroBase));
+      return Math.max(0, frame.dts - this.zeroBase);
     }
-    if (frame.kind === 'data') return retimed(frame, 0);
+    if (frame.kind === 'data') return 0;
     const ts = frame.dts;
     let delta = this.lastIn < 0 ? 0 : ts - this.lastIn;
     if (delta < -MAX_JITTER_MS || delta > MAX_JITTER_MS) delta = DEFAULT_FRAME_TIME_MS;
     this.lastIn = ts;
     this.lastOut = Math.max(0, this.lastOut + delta);
-    return retimed(frame, this.lastOut);
+    return this.lastOut;
   }
 
   reset(): void {

@@ -7,6 +7,8 @@ import type { MediaFrame } from '../../kernel/media-frame.js';
  */
 export class PlayQueue {
   private frames: MediaFrame[] = [];
+  /** Output dts of each queued frame (jitter-corrected by the caller; the frame itself is shared). */
+  private dts: number[] = [];
   private waitKeyframe = false;
   /** Frames dropped by shrinking since the queue was created. */
   dropped = 0;
@@ -28,8 +30,8 @@ export class PlayQueue {
     return this.startDts < 0 ? 0 : this.endDts - this.startDts;
   }
 
-  /** Queue a frame; returns true when the queue had to be shrunk. */
-  push(frame: MediaFrame): boolean {
+  /** Queue a frame with its output dts; returns true when the queue had to be shrunk. */
+  push(frame: MediaFrame, dts: number = frame.dts): boolean {
     if (this.waitKeyframe && frame.kind === 'video' && !frame.sequenceHeader) {
       if (!frame.keyframe) {
         this.dropped++;
@@ -38,10 +40,11 @@ export class PlayQueue {
       this.waitKeyframe = false;
     }
     this.frames.push(frame);
+    this.dts.push(dts);
     this.bytes += frame.payload.length;
     if (frame.kind !== 'data' && !frame.sequenceHeader) {
-      if (this.startDts < 0) this.startDts = frame.dts;
-      this.endDts = frame.dts;
+      if (this.startDts < 0) this.startDts = dts;
+      this.endDts = dts;
     }
     if (this.maxDurationMs > 0 && this.durationMs > this.maxDurationMs) {
       this.shrink();
@@ -52,30 +55,39 @@ export class PlayQueue {
 
   /** Drop all but the newest metadata and sequence headers; video waits for the next keyframe. */
   shrink(): void {
-    let meta: MediaFrame | undefined;
-    let video: MediaFrame | undefined;
-    let audio: MediaFrame | undefined;
+    let meta = -1;
+    let video = -1;
+    let audio = -1;
     let hasVideo = false;
-    for (const f of this.frames) {
-      if (f.kind === 'data') meta = f;
+    const frames = this.frames;
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i]!;
+      if (f.kind === 'data') meta = i;
       else if (f.kind === 'video') {
         hasVideo = true;
-        if (f.sequenceHeader) video = f;
-      } else if (f.sequenceHeader) audio = f;
+        if (f.sequenceHeader) video = i;
+      } else if (f.sequenceHeader) audio = i;
     }
-    const kept = [meta, video, audio].filter((f): f is MediaFrame => f !== undefined);
-    this.dropped += this.frames.length - kept.length;
+    const keep = [meta, video, audio].filter((i) => i >= 0);
+    this.dropped += frames.length - keep.length;
     this.shrinks++;
-    this.frames = kept;
-    this.bytes = kept.reduce((n, f) => n + f.payload.length, 0);
+    this.frames = keep.map((i) => frames[i]!);
+    this.dts = keep.map((i) => this.dts[i]!);
+    this.bytes = this.frames.reduce((n, f) => n + f.payload.length, 0);
     this.waitKeyframe = hasVideo;
     this.startDts = this.endDts = -1;
   }
 
   /** Take every queued frame (the caller writes them out). */
   drain(): MediaFrame[] {
-    const out = this.frames;
+    return this.take().frames;
+  }
+
+  /** Take every queued frame with its output dts (`dts[i]` belongs to `frames[i]`). */
+  take(): { frames: MediaFrame[]; dts: number[] } {
+    const out = { frames: this.frames, dts: this.dts };
     this.frames = [];
+    this.dts = [];
     this.bytes = 0;
     this.startDts = this.endDts = -1;
     return out;

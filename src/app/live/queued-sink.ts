@@ -53,8 +53,11 @@ export abstract class QueuedSink implements Sink {
 
   /** Bytes written but not yet taken by the kernel. */
   protected abstract pendingBytes(): number;
-  /** Encode and write a batch of frames (already jitter-corrected) in one go. */
-  protected abstract writeFrames(frames: MediaFrame[]): void;
+  /**
+   * Encode and write a batch of frames in one go. Frames are the shared, published ones; `dts[i]` is
+   * frame i's jitter-corrected dts (its pts keeps the same offset), so no frame is copied per viewer.
+   */
+  protected abstract writeFrames(frames: MediaFrame[], dts: readonly number[]): void;
 
   get droppedFrames(): number {
     return this.queue.dropped;
@@ -67,7 +70,7 @@ export abstract class QueuedSink implements Sink {
 
   offer(frame: MediaFrame): void {
     if (this.paused || this.closed || !this.accepts(frame)) return;
-    if (this.queue.push(this.jitter.correct(frame))) {
+    if (this.queue.push(frame, this.jitter.correctDts(frame))) {
       this.shrinksWithoutProgress++;
       this.log.warn(`play shrink the queue for a slow viewer, dropped=${this.queue.dropped}, shrinks=${this.queue.shrinks}`);
       if (this.shrinksWithoutProgress >= MAX_SHRINKS_WITHOUT_PROGRESS) {
@@ -115,6 +118,7 @@ export abstract class QueuedSink implements Sink {
   flush(): void {
     if (this.closed || this.queue.length === 0) return;
     if (this.pendingBytes() > SOCKET_HIGH_WATER) return;
-    this.writeFrames(this.queue.drain());
+    const batch = this.queue.take();
+    this.writeFrames(batch.frames, batch.dts);
   }
 }

@@ -27,15 +27,16 @@ export class RtmpPlaySink extends QueuedSink {
     return this.conn.pendingBytes;
   }
 
-  protected writeFrames(frames: MediaFrame[]): void {
+  protected writeFrames(frames: MediaFrame[], dts: readonly number[]): void {
     const out: Buffer[] = [];
     const msg = this.scratch;
     msg.streamId = this.streamId;
-    for (const f of frames) {
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i]!;
       msg.typeId = f.kind === 'video' ? MessageType.Video : f.kind === 'audio' ? MessageType.Audio : MessageType.DataAmf0;
       msg.chunkStreamId = f.kind === 'video' ? ChunkStreamId.Video : f.kind === 'audio' ? ChunkStreamId.Audio : ChunkStreamId.OverStream;
       // RTMP carries 32 bits; our timeline is wider, and the wrap is what the protocol expects.
-      msg.timestamp = f.dts % 0x100000000;
+      msg.timestamp = dts[i]! % 0x100000000;
       msg.payload = f.payload;
       this.encoder.encode(msg, out);
     }
