@@ -134,6 +134,7 @@ export class Server {
       if (v) source.updateOptions(sourceOptionsOf(v));
     }
     this.dvr.reload();
+    this.hls.reload();
     this.ffmpeg.reload();
     return notApplied;
   }

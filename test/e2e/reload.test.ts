@@ -1,13 +1,13 @@
 // Config reload (SIGHUP): new listen endpoints and DVR switched on for a live stream, without dropping a player.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ffmpegPublish, freePort, rtmpConf, run, startServer } from './harness.js';
 
-test('SIGHUP: a second listen port and DVR come up; the playing viewer is not dropped', async () => {
+test('SIGHUP: a second listen port, DVR and HLS come up on a live stream; the playing viewer is not dropped', async () => {
   const rec = mkdtempSync(join(tmpdir(), 'tsrs-reload-'));
   const server = await startServer((p) => rtmpConf(p));
   const rtmp = `rtmp://127.0.0.1:${server.ports.rtmp}`;
@@ -19,7 +19,8 @@ test('SIGHUP: a second listen port and DVR come up; the playing viewer is not dr
     await server.waitForLog(/RTMP play \/live\/reload/);
 
     const extra = await freePort();
-    const conf = rtmpConf(server.ports, `dvr { enabled on; dvr_path ${rec}/[stream].flv; }`).replace(
+    const conf = rtmpConf(server.ports, `dvr { enabled on; dvr_path ${rec}/[stream].flv; }
+  hls { enabled on; hls_fragment 1; hls_path ${rec}; }`).replace(
       `listen ${server.ports.rtmp};`,
       `listen ${server.ports.rtmp} ${extra};`,
     );
@@ -27,6 +28,13 @@ test('SIGHUP: a second listen port and DVR come up; the playing viewer is not dr
     server.proc.kill('SIGHUP');
     await server.waitForLog(/SIGHUP: config reloaded/);
     await server.waitForLog(/dvr: recording \/live\/reload/);
+    // HLS starts at the next packet and writes its first playlist after the first segment.
+    const m3u8 = join(rec, 'live', 'reload.m3u8');
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(m3u8)) {
+      if (Date.now() > deadline) throw new Error(`no HLS playlist after reload:\n${server.output().slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
     await server.waitForLog(new RegExp(`RTMP listen at .*:${extra} \\(reload\\)`));
     await new Promise<void>((resolve, reject) => {
       const s = net.connect(extra, '127.0.0.1', () => {

@@ -94,6 +94,18 @@ export class HlsService implements PublishListener {
     this.streams.get(source.key)?.stop(source);
   }
 
+  /**
+   * Config reloaded: a live stream whose vhost now has HLS on starts it now (SRS's reload_vhost_hls);
+   * streams already muxing follow a changed hls block at their next packet (see HlsSink).
+   */
+  reload(): void {
+    if (this.closed) return;
+    for (const source of this.ctx.registry.all()) {
+      if (!source.isPublishing || this.streams.get(source.key)?.publishing) continue;
+      this.onPublish(source);
+    }
+  }
+
   /** The stream's HLS state (tests, API). */
   stream(key: string): HlsStream | undefined {
     return this.streams.get(key);
