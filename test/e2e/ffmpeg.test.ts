@@ -190,6 +190,20 @@ setInterval(() => {}, 1000);
       await pub.stop();
     }
   });
+
+  test('server exit (SIGTERM) kills the running exec commands', { timeout: 60_000 }, async () => {
+    const out = join(work, 'argv-last.json');
+    const pub = ffmpegPublish(`${rtmp}/live/last`);
+    try {
+      await waitUntil('exec wrote its argv', () => existsSync(out) && readFileSync(out, 'utf8').endsWith('}'), 20_000, server);
+      const { pid } = JSON.parse(readFileSync(out, 'utf8')) as { pid: number };
+      assert.ok(pidRunning(pid));
+      await server.stop();
+      await waitUntil('exec gone with the server', () => !pidExists(pid), 5000);
+    } finally {
+      await pub.stop();
+    }
+  });
 });
 
 describe('bad config', () => {
