@@ -182,9 +182,9 @@ test('"not supported yet" warnings follow the supported set', () => {
     partial.warnings.filter((w) => w.includes('not supported')),
     ['c.conf:3:29: vhost.hds.hds_window of v is not supported yet, ignored'],
   );
-  // HLS is supported but for hls_ctx sessions.
+  // HLS is supported as a whole, hls_ctx sessions included.
   const hls = load(`${OK}vhost v { hls { enabled on; hls_keys on; hls_ctx on; } }`);
-  assert.deepEqual(hls.warnings.filter((w) => w.includes('not supported')), ['c.conf:3:42: vhost.hls.hls_ctx of v is not supported yet, ignored']);
+  assert.deepEqual(hls.warnings.filter((w) => w.includes('not supported')), []);
 });
 
 test('daemon on is accepted with a foreground warning', () => {
