@@ -6,17 +6,16 @@
 // for the order and shape of what it sends.
 import { ErrorCode, ProtocolError, TsrsError } from '../../core/errors.js';
 import { Amf0EcmaArray, encodeAmf0, type Amf0Object, type Amf0Value } from '../../kernel/format/amf0.js';
-import { Rtmp32Unwrapper } from '../../kernel/timestamp.js';
 import { ChunkDecoder } from './chunk-decoder.js';
 import { ChunkEncoder } from './chunk-encoder.js';
 import { ChunkStreamId, StatusCode, commandMessage, decodeCommand, decodeData, type CommandMessage } from './commands.js';
 import { HandshakeClient } from './handshake.js';
+import { AckTracker, TimestampUnwrappers, splitAggregate } from './session-common.js';
 import {
   DEFAULT_CHUNK_SIZE,
   MessageType,
   UserControlEvent,
   decodeUserControl,
-  encodeAcknowledgement,
   encodeSetChunkSize,
   encodeUserControl,
   encodeWindowAckSize,
@@ -131,9 +130,8 @@ export class RtmpClientSession {
   private txn = TXN_CONNECT;
   private createStreamTxn = 0;
   private streamIdValue = 0;
-  private peerWindowAckSize = 0;
-  private lastAckSent = 0;
-  private readonly unwrappers = new Map<number, Rtmp32Unwrapper>();
+  private readonly acks = new AckTracker();
+  private readonly unwrappers = new TimestampUnwrappers();
   private readonly outChunkSize: number;
 
   constructor(private readonly options: ClientSessionOptions) {
@@ -302,7 +300,7 @@ export class RtmpClientSession {
       case MessageType.SetPeerBandwidth:
         return; // the decoder applied chunk size/abort; the rest needs nothing from a client
       case MessageType.WindowAckSize:
-        if (msg.payload.length >= 4) this.peerWindowAckSize = msg.payload.readUInt32BE(0);
+        this.acks.onWindowAckSize(msg);
         return;
       case MessageType.UserControl: {
         const uc = decodeUserControl(msg.payload);
@@ -330,12 +328,7 @@ export class RtmpClientSession {
   }
 
   private unwrap(typeId: number, ts32: number): number {
-    let u = this.unwrappers.get(typeId);
-    if (!u) {
-      u = new Rtmp32Unwrapper();
-      this.unwrappers.set(typeId, u);
-    }
-    return u.unwrap(ts32);
+    return this.unwrappers.unwrap(typeId, ts32);
   }
 
   private onMedia(typeId: number, timestamp: number, payload: Buffer, events: ClientSessionEvent[]): void {
@@ -366,24 +359,9 @@ export class RtmpClientSession {
   }
 
   private onAggregate(msg: RtmpMessage, events: ClientSessionEvent[]): void {
-    // FLV tags back to back; sub-tag timestamps are relative to the first one (spec 7.1.6).
-    const body = msg.payload;
-    const aggregateTs = this.unwrap(MessageType.Aggregate, msg.timestamp);
-    let pos = 0;
-    let base = -1;
-    while (pos + 11 <= body.length) {
-      const type = body[pos]!;
-      const size = body.readUIntBE(pos + 1, 3);
-      const ts = (body.readUIntBE(pos + 4, 3) | (body[pos + 7]! << 24)) >>> 0;
-      const start = pos + 11;
-      const end = start + size;
-      if (end > body.length) throw new ProtocolError(ErrorCode.RtmpMessageDecode, 'aggregate sub-message overruns the message');
-      if (base < 0) base = ts;
-      const timestamp = aggregateTs + (ts - base);
-      const payload = body.subarray(start, end);
-      if (type === MessageType.Audio || type === MessageType.Video) this.onMedia(type, timestamp, payload, events);
-      else if (type === MessageType.DataAmf0) this.onData({ ...msg, typeId: type, payload }, timestamp, events);
-      pos = end + 4; // PreviousTagSize
+    for (const part of splitAggregate(msg.payload, this.unwrap(MessageType.Aggregate, msg.timestamp))) {
+      if (part.typeId === MessageType.Audio || part.typeId === MessageType.Video) this.onMedia(part.typeId, part.timestamp, part.payload, events);
+      else if (part.typeId === MessageType.DataAmf0) this.onData({ ...msg, typeId: part.typeId, payload: part.payload }, part.timestamp, events);
     }
   }
 
@@ -456,11 +434,7 @@ export class RtmpClientSession {
   }
 
   private maybeAcknowledge(): void {
-    if (this.peerWindowAckSize <= 0) return;
-    const received = this.decoder.bytesReceived;
-    if (received - this.lastAckSent >= this.peerWindowAckSize) {
-      this.lastAckSent = received;
-      this.send(encodeAcknowledgement(received >>> 0));
-    }
+    const ack = this.acks.due(this.decoder.bytesReceived);
+    if (ack) this.send(ack);
   }
 }

@@ -2,9 +2,7 @@
 // It answers the protocol-level chatter itself (handshake, chunk size, acks, pings, FMLE helper calls,
 // createStream) and hands the decisions that need the server (connect, publish, play) to the caller
 // as events; the caller answers through accept*/reject* methods, which queue the replies.
-import { ErrorCode, ProtocolError } from '../../core/errors.js';
 import { Amf0EcmaArray, encodeAmf0, type Amf0Object, type Amf0Value } from '../../kernel/format/amf0.js';
-import { Rtmp32Unwrapper } from '../../kernel/timestamp.js';
 import { ChunkDecoder } from './chunk-decoder.js';
 import { ChunkEncoder } from './chunk-encoder.js';
 import {
@@ -18,11 +16,11 @@ import {
   type CommandMessage,
 } from './commands.js';
 import { HandshakeServer } from './handshake.js';
+import { AckTracker, TimestampUnwrappers, splitAggregate } from './session-common.js';
 import {
   MessageType,
   UserControlEvent,
   decodeUserControl,
-  encodeAcknowledgement,
   encodeSetChunkSize,
   encodeSetPeerBandwidth,
   encodeUserControl,
@@ -86,13 +84,12 @@ export class RtmpServerSession {
   private nextStreamId = 1;
   private connectTransactionId = 1;
   private objectEncoding = 0;
-  private peerWindowAckSize = 0;
-  private lastAckSent = 0;
-  private readonly unwrappers = new Map<number, Rtmp32Unwrapper>();
+  private readonly acks = new AckTracker();
+  private readonly unwrappers = new TimestampUnwrappers();
   /** FCPublish seen on this connection: the publisher speaks FMLE's dialect. */
   private fmle = false;
 
-  constructor(private readonly options: ServerSessionOptions) {
+  constructor(options: ServerSessionOptions) {
     this.handshake = new HandshakeServer(options.random, options.nowMs);
     this.decoder = new ChunkDecoder({ maxMessageSize: options.maxMessageSize });
   }
@@ -233,7 +230,7 @@ export class RtmpServerSession {
       case MessageType.SetPeerBandwidth:
         return; // the decoder applied chunk size/abort; acks and bandwidth hints need nothing from us
       case MessageType.WindowAckSize:
-        if (msg.payload.length >= 4) this.peerWindowAckSize = msg.payload.readUInt32BE(0);
+        this.acks.onWindowAckSize(msg);
         return;
       case MessageType.UserControl:
         return this.onUserControl(msg);
@@ -255,12 +252,7 @@ export class RtmpServerSession {
   }
 
   private unwrap(msg: RtmpMessage): number {
-    let u = this.unwrappers.get(msg.typeId);
-    if (!u) {
-      u = new Rtmp32Unwrapper();
-      this.unwrappers.set(msg.typeId, u);
-    }
-    return u.unwrap(msg.timestamp);
+    return this.unwrappers.unwrap(msg.typeId, msg.timestamp);
   }
 
   private onUserControl(msg: RtmpMessage): void {
@@ -289,27 +281,12 @@ export class RtmpServerSession {
   }
 
   private onAggregate(msg: RtmpMessage, events: ServerSessionEvent[]): void {
-    // Aggregate = FLV tags back to back; sub-tag timestamps are relative to the first one.
-    const body = msg.payload;
-    let pos = 0;
-    let base = -1;
-    const aggregateTs = this.unwrap(msg);
-    while (pos + 11 <= body.length) {
-      const type = body[pos]!;
-      const size = body.readUIntBE(pos + 1, 3);
-      const ts = (body.readUIntBE(pos + 4, 3) | (body[pos + 7]! << 24)) >>> 0;
-      const start = pos + 11;
-      const end = start + size;
-      if (end > body.length) throw new ProtocolError(ErrorCode.RtmpMessageDecode, 'aggregate sub-message overruns the message');
-      if (base < 0) base = ts;
-      const timestamp = aggregateTs + (ts - base);
-      const payload = body.subarray(start, end);
-      if (type === MessageType.Audio || type === MessageType.Video) {
-        events.push({ type: 'media', streamId: msg.streamId, typeId: type, timestamp, payload });
-      } else if (type === MessageType.DataAmf0) {
-        this.onData({ ...msg, typeId: type, payload, timestamp: timestamp >>> 0 }, events);
+    for (const part of splitAggregate(msg.payload, this.unwrap(msg))) {
+      if (part.typeId === MessageType.Audio || part.typeId === MessageType.Video) {
+        events.push({ type: 'media', streamId: msg.streamId, typeId: part.typeId, timestamp: part.timestamp, payload: part.payload });
+      } else if (part.typeId === MessageType.DataAmf0) {
+        this.onData({ ...msg, typeId: part.typeId, payload: part.payload, timestamp: part.timestamp >>> 0 }, events);
       }
-      pos = end + 4; // skip PreviousTagSize
     }
   }
 
@@ -408,12 +385,8 @@ export class RtmpServerSession {
   }
 
   private maybeAcknowledge(): void {
-    if (this.peerWindowAckSize <= 0) return;
-    const received = this.decoder.bytesReceived;
-    if (received - this.lastAckSent >= this.peerWindowAckSize) {
-      this.lastAckSent = received;
-      this.send(encodeAcknowledgement(received >>> 0));
-    }
+    const ack = this.acks.due(this.decoder.bytesReceived);
+    if (ack) this.send(ack);
   }
 }
 
