@@ -57,6 +57,46 @@ describe('formats', () => {
   }
 });
 
+/** The first bytes of a live .flv response. */
+function flvHead(url: string, n = 13): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, (res) => {
+      let buf = Buffer.alloc(0);
+      res.on('data', (c: Buffer) => {
+        buf = Buffer.concat([buf, c]);
+        if (buf.length >= n) {
+          req.destroy();
+          resolve(buf.subarray(0, n));
+        }
+      });
+    });
+    req.on('error', (e) => (e.message.includes('aborted') ? undefined : reject(e)));
+  });
+}
+
+describe('FLV header flags (guess_has_av)', () => {
+  for (const [kind, flags] of [
+    ['aac', 0x04],
+    ['h264', 0x01],
+    ['h264-aac', 0x05],
+  ] as const) {
+    test(`${kind}: the header announces exactly the tracks the stream has`, async () => {
+      const stream = `flags-${kind}`;
+      const pub = ffmpegPublish(`${rtmp}/live/${stream}`, kind);
+      try {
+        await server.waitForLog(new RegExp(`publish /live/${stream}\\b`));
+        // Sequence headers arrive right after publish; wait until the source has them (a viewer then guesses).
+        await probeStreams(`${rtmp}/live/${stream}`);
+        const head = await flvHead(`${web}/live/${stream}.flv`);
+        assert.equal(head.subarray(0, 3).toString(), 'FLV');
+        assert.equal(head[4], flags);
+      } finally {
+        await pub.stop();
+      }
+    });
+  }
+});
+
 describe('viewers', () => {
   test('20 HTTP-FLV viewers at once all start on a keyframe', async () => {
     const pub = ffmpegPublish(`${rtmp}/live/many`);
