@@ -110,7 +110,7 @@ export const SERVERS = {
     protos: ['rtmp', 'flv'],
     start(ports, dir, opts) {
       writeFileSync(join(dir, 'tsrs.conf'), tsrsConfig(ports, opts.variant));
-      const node = [process.execPath, ...(opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [])];
+      const node = [process.execPath, ...(opts.nodeFlags ?? []), ...(opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [])];
       return spawnPinned(opts.cpu, [...node, join(REPO, 'dist', 'src', 'cli', 'main.js'), '-c', 'tsrs.conf'], dir);
     },
   },

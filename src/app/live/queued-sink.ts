@@ -30,13 +30,16 @@ export abstract class QueuedSink implements Sink {
   readonly viewer: boolean = true;
   private readonly jitter: JitterCorrector;
   private readonly queue: PlayQueue;
-  private scheduled = false;
+  /** A flush is pending: after mw_latency ('timer') or at the end of this event-loop turn ('soon'). */
+  private scheduled: 'no' | 'timer' | 'soon' = 'no';
   private timer: NodeJS.Timeout | null = null;
+  /** Nothing written yet: the catch-up (headers + GOP) goes out at once, not after mw_latency. */
+  private first = true;
   private paused = false;
   protected closed = false;
   private shrinksWithoutProgress = 0;
   private readonly flushNow = (): void => {
-    this.scheduled = false;
+    this.scheduled = 'no';
     this.timer = null;
     this.flush();
   };
@@ -107,11 +110,25 @@ export abstract class QueuedSink implements Sink {
     this.queue.drain();
   }
 
+  /**
+   * Merged writes as SRS's consumer waits for them: a batch goes out once it holds mw_latency of media
+   * (or after mw_latency of wall time, whichever is first). The first batch of a viewer, its catch-up
+   * with the GOP, already holds more than that, so it goes at once: first frame in milliseconds, not
+   * after a 350 ms timer (issue 8). mw_latency 0 writes at the end of every event-loop turn.
+   */
   private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    if (this.options.mwLatencyMs > 0) this.timer = setTimeout(this.flushNow, this.options.mwLatencyMs);
-    else queueMicrotask(this.flushNow);
+    const mw = this.options.mwLatencyMs;
+    if (mw > 0 && !this.first && this.queue.durationMs < mw) {
+      if (this.scheduled !== 'no') return;
+      this.scheduled = 'timer';
+      this.timer = setTimeout(this.flushNow, mw);
+      return;
+    }
+    if (this.scheduled === 'soon') return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.scheduled = 'soon';
+    queueMicrotask(this.flushNow);
   }
 
   /** Write everything queued, unless the socket is already backed up (then the queue absorbs and shrinks). */
@@ -119,6 +136,7 @@ export abstract class QueuedSink implements Sink {
     if (this.closed || this.queue.length === 0) return;
     if (this.pendingBytes() > SOCKET_HIGH_WATER) return;
     const batch = this.queue.take();
+    this.first = false;
     this.writeFrames(batch.frames, batch.dts);
   }
 }
