@@ -92,6 +92,7 @@ export class Server {
     this.ffmpeg = new FfmpegService(this.ctx, { rtmpPorts: () => this.rtmp.ports });
     this.ctx.registry.addPublishListener(this.ffmpeg);
     this.http = new HttpServers(this.ctx, { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits });
+    this.http.memoryFiles = this.hls.memory;
   }
 
   /** Routes of the HTTP API port; the api layer registers its handlers here. */

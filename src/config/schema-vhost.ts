@@ -110,13 +110,14 @@ function buildHls(v: Block, warnings: string[]): HlsConfig {
   const onError = b.str('hls_on_error', 'continue');
   const acodec = b.str('hls_acodec', 'aac');
   const vcodec = b.str('hls_vcodec', 'h264');
-  for (const legacy of ['hls_storage', 'hls_mount']) {
-    const d = b.get(legacy);
-    if (d) warnings.push(`${where(d)}: vhost.hls.${legacy} of ${arg0(v.dir)} is removed (HLS RAM is removed in SRS3+), ignored`);
-  }
+  const mount = b.get('hls_mount');
+  if (mount) warnings.push(`${where(mount)}: vhost.hls.hls_mount of ${arg0(v.dir)} is ignored: HLS is served at its file paths under http_server.dir`);
+  const storageRaw = b.str('hls_storage', 'disk');
+  const storage = storageRaw === 'ram' || storageRaw === 'both' ? storageRaw : 'disk';
   const keysRaw = b.raw('hls_keys');
   return {
     enabled: b.off('enabled'),
+    storage,
     fragmentMs: b.floatSecMs('hls_fragment', 10000),
     tdRatio: b.float('hls_td_ratio', 1.0),
     aofRatio: b.float('hls_aof_ratio', 2.1),

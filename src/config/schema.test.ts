@@ -210,6 +210,7 @@ test('vhost defaults match SRS 5', () => {
   assert.deepEqual(v.httpStatic, { enabled: false, mount: '[vhost]/', dir: './objs/nginx/html' });
   assert.deepEqual(v.hls, {
     enabled: false,
+    storage: 'disk',
     fragmentMs: 10000,
     tdRatio: 1.0,
     aofRatio: 2.1,

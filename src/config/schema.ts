@@ -192,6 +192,8 @@ export interface HttpStaticConfig {
 
 export interface HlsConfig {
   enabled: boolean;
+  /** `hls_storage` (SRS 2, revived): `disk` (default), `ram` (served from memory only) or `both`. */
+  storage: 'disk' | 'ram' | 'both';
   fragmentMs: number;
   tdRatio: number;
   aofRatio: number;

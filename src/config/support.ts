@@ -41,7 +41,7 @@ export const SUPPORTED_DIRECTIVES: ReadonlySet<string> = new Set([
     'enabled', 'hls_fragment', 'hls_td_ratio', 'hls_aof_ratio', 'hls_window', 'hls_on_error', 'hls_path',
     'hls_m3u8_file', 'hls_ts_file', 'hls_ts_floor', 'hls_entry_prefix', 'hls_acodec', 'hls_vcodec',
     'hls_cleanup', 'hls_dispose', 'hls_wait_keyframe', 'hls_dts_directly', 'hls_keys', 'hls_fragments_per_key',
-    'hls_key_file', 'hls_key_file_path', 'hls_key_url', 'hls_nb_notify', 'hls_ctx', 'hls_ts_ctx',
+    'hls_key_file', 'hls_key_file_path', 'hls_key_url', 'hls_nb_notify', 'hls_ctx', 'hls_ts_ctx', 'hls_storage',
   ].map((d) => `vhost.hls.${d}`),
   'vhost.http_hooks.on_hls',
   'vhost.http_hooks.on_hls_notify',

@@ -1,7 +1,7 @@
 // HLS viewer sessions (hls_ctx): variant playlist, tagged segment URIs, API client, kick-off, ffmpeg over HTTP.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ffmpegPublish, rtmpConf, run, startServer, type RunningServer } from './harness.js';
@@ -81,5 +81,38 @@ test('a viewer session: variant playlist, tagged segments, listed, kicked', asyn
     assert.equal(r.code, 0, r.stderr);
   } finally {
     await pub.stop();
+  }
+});
+
+test('hls_storage ram: playlists and segments come from memory, nothing is written to disk', async () => {
+  const ramDir = mkdtempSync(join(tmpdir(), 'tsrs-hlsram-'));
+  const ram = await startServer((p) =>
+    rtmpConf(p, `hls { enabled on; hls_storage ram; hls_fragment 1; hls_window 6; hls_path ${ramDir}; }`, `http_server { enabled on; listen ${p.http}; dir ${ramDir}; }`),
+  );
+  const pub = ffmpegPublish(`rtmp://127.0.0.1:${ram.ports.rtmp}/live/mem`, 'h264-aac', 25);
+  try {
+    const base = `http://127.0.0.1:${ram.ports.http}`;
+    const variant = (await fetch(`${base}/live/mem.m3u8`)).text();
+    const session = (await variant).trim().split('\n').at(-1)!;
+    const media = await until('a media playlist from memory', async () => {
+      const r = await fetch(`${base}${session}`);
+      const t = await r.text();
+      return r.status === 200 && t.includes('#EXTINF') ? t : undefined;
+    });
+    const seg = media.split('\n').find((l) => l && !l.startsWith('#'))!;
+    const ts = await fetch(`${base}/live/${seg}`);
+    assert.equal(ts.status, 200);
+    assert.equal(ts.headers.get('content-type'), 'video/MP2T');
+    const bytes = Buffer.from(await ts.arrayBuffer());
+    assert.equal(bytes[0], 0x47);
+    assert.equal(bytes.length % 188, 0);
+    // Nothing on disk: the files exist only in memory.
+    assert.deepEqual(readdirSync(ramDir), []);
+    const r = await run('ffmpeg', ['-hide_banner', '-v', 'error', '-i', `${base}/live/mem.m3u8`, '-t', '2', '-f', 'null', '-'], 40_000);
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    await pub.stop();
+    await ram.stop();
+    rmSync(ramDir, { recursive: true, force: true });
   }
 });

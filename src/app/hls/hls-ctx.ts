@@ -3,7 +3,6 @@
 // /api/v1/clients as `hls-play`, with on_play/on_stop callbacks, bytes counted for its segments, and
 // kick-off through the API (then the playlist answers 404 "HLS stream <id> is EOF").
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readFile } from 'node:fs/promises';
 import { errorMessage } from '../../core/errors.js';
 import { newContextId, type Logger } from '../../core/logger.js';
 import { SERVER_SIGNATURE } from '../../core/version.js';
@@ -24,8 +23,8 @@ interface HlsSession {
   log: Logger;
 }
 
-/** The file a URL path names under the HTTP server's root, or null (the HTTP server knows its mounts). */
-export type FileResolver = (urlPath: string) => string | null;
+/** The playlist text a URL path names (from memory or disk), or null; the HTTP server knows its mounts. */
+export type FileResolver = (urlPath: string) => Promise<string | null>;
 
 /** How often idle sessions are looked for (SRS: every ~5 s). */
 const SWEEP_MS = 5_000;
@@ -182,12 +181,8 @@ export class HlsContexts {
   }
 
   private async servePlaylist(res: ServerResponse, resolveFile: FileResolver, path: string, session: HlsSession, vhost: VhostConfig): Promise<void> {
-    const file = resolveFile(path);
-    let text: string;
-    try {
-      if (!file) throw new Error('bad path');
-      text = await readFile(file, 'utf8');
-    } catch {
+    const text = await resolveFile(path);
+    if (text === null) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', Server: SERVER_SIGNATURE });
       res.end('Not Found');
       return;

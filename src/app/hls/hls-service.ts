@@ -19,6 +19,7 @@ import type { ServerContext } from '../context.js';
 import { httpCall } from '../hooks/hook-client.js';
 import { Fixed2, type HookClientInfo } from '../hooks/http-hooks.js';
 import type { LiveSource, PublishListener } from '../live/live-source.js';
+import { HlsMemoryFiles } from './hls-memory.js';
 import type { Sink } from '../live/sink.js';
 import { HlsFileWriter, describeOp, type HlsWriterOptions } from './hls-file-writer.js';
 
@@ -65,6 +66,8 @@ function hlsVhost(config: SrsConfig, vhost: string): VhostConfig | null {
 
 export class HlsService implements PublishListener {
   private readonly streams = new Map<string, HlsStream>();
+  /** Playlists and segments of `hls_storage ram|both` streams, served by the HTTP server. */
+  readonly memory = new HlsMemoryFiles();
   private closed = false;
 
   constructor(
@@ -84,7 +87,7 @@ export class HlsService implements PublishListener {
     if (!vhost) return;
     let stream = this.streams.get(source.key);
     if (!stream) {
-      stream = new HlsStream(this.ctx, source.key, this.options);
+      stream = new HlsStream(this.ctx, source.key, this.options, this.memory);
       this.streams.set(source.key, stream);
     }
     stream.start(source, vhost);
@@ -146,10 +149,14 @@ export class HlsStream {
   /** What on_hls reports for the segments of the current (or last) publish. */
   private hooked: { vhost: VhostConfig; client: HookClientInfo; m3u8: string; m3u8Url: string } | null = null;
 
+  /** hls_storage of the current publish (ram/both mirror the files into `memory`). */
+  private storage: HlsConfig['storage'] = 'disk';
+
   constructor(
     private readonly ctx: ServerContext,
     readonly key: string,
     options: HlsWriterOptions,
+    private readonly memory?: HlsMemoryFiles,
   ) {
     this.log = ctx.log;
     this.muxer = new HlsMuxer((n) => ctx.random(n));
@@ -181,6 +188,8 @@ export class HlsStream {
     this.kicked = false;
     this.lastFailedSeq = -1;
     this.policy = vhost.hls.onError;
+    // Encrypted segments are only on disk, so hls_keys with hls_storage ram keeps the disk too.
+    this.storage = vhost.hls.keys && vhost.hls.storage === 'ram' ? 'both' : vhost.hls.storage;
     this.disposeMs = vhost.hls.disposeMs;
     const opts = hlsMuxerOptions(vhost.hls, source, this.ctx.config().utcTime);
     this.muxer.publish(opts);
@@ -302,6 +311,8 @@ export class HlsStream {
       else this.log.trace(op.message);
     }
     if (this.overloaded || ops.length === 0) return;
+    if (this.storage !== 'disk') this.memory?.apply(this.key, ops);
+    if (this.storage === 'ram') return;
     if (!this.writer.push(ops)) this.onOverload();
   }
 

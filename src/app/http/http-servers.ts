@@ -13,6 +13,7 @@ import { DEFAULT_HTTP_LIMITS, HttpListener, type HttpLimits } from '../../transp
 import type { ServerContext } from '../context.js';
 import { HttpRemux } from '../http-flv/index.js';
 import { HttpMux, type HttpHandler } from './http-mux.js';
+import { readFile } from 'node:fs/promises';
 import { resolveStaticPath, staticFilesHandler } from './static-files.js';
 import { HlsContexts } from '../hls/hls-ctx.js';
 
@@ -101,13 +102,44 @@ export class HttpServers {
       return this.remux.tryHandle(req, res, url);
     });
     // HLS viewer sessions (hls_ctx) see playlist and segment requests before the static files serve them.
-    this.serverMux.intercept((req, res, url) =>
-      this.hlsCtx.tryHandle(req, res, url, (path) => resolveStaticPath(this.ctx.config().httpServer.dir, '/', path)),
-    );
+    this.serverMux.intercept((req, res, url) => this.hlsCtx.tryHandle(req, res, url, (path) => this.readText(path)));
+    // HLS kept in memory (hls_storage ram|both) is answered without touching the disk.
+    this.serverMux.intercept((req, res, url) => this.serveFromMemory(req, res, url));
     this.syncStaticMounts();
     if (!this.reuse) {
       this.apiMux.handle('/console/', this.consoleHandler());
     }
+  }
+
+  /** Files served from memory when found there (the HLS service's hls_storage ram|both files). */
+  memoryFiles: { get(path: string): { bytes: Buffer; contentType: string } | undefined } | null = null;
+
+  private memoryFile(urlPath: string): { bytes: Buffer; contentType: string } | undefined {
+    if (!this.memoryFiles) return undefined;
+    const file = resolveStaticPath(this.ctx.config().httpServer.dir, '/', urlPath);
+    return file ? this.memoryFiles.get(file) : undefined;
+  }
+
+  /** A playlist's text from memory, else from the web root on disk; null when there is none. */
+  private async readText(urlPath: string): Promise<string | null> {
+    const mem = this.memoryFile(urlPath);
+    if (mem) return mem.bytes.toString('utf8');
+    const file = resolveStaticPath(this.ctx.config().httpServer.dir, '/', urlPath);
+    if (!file) return null;
+    try {
+      return await readFile(file, 'utf8');
+    } catch {
+      return null;
+    }
+  }
+
+  private serveFromMemory(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const mem = this.memoryFile(url.pathname);
+    if (!mem) return false;
+    res.writeHead(200, { 'Content-Type': mem.contentType, 'Content-Length': mem.bytes.length, 'Cache-Control': 'no-cache' });
+    res.end(req.method === 'HEAD' ? undefined : mem.bytes);
+    return true;
   }
 
   /** `/console/` on the API port: `<http_server.dir>/console` (read per request, follows the config). */
