@@ -11,6 +11,7 @@ import { HlsService } from './hls/hls-service.js';
 import { Stats, statId } from './stats/stats.js';
 import { HttpHooks } from './hooks/http-hooks.js';
 import { DvrService } from './dvr/dvr-service.js';
+import { DashService } from './dash/dash-service.js';
 import { DEFAULT_HTTP_LIMITS, type HttpLimits } from '../transport/http-listener.js';
 import { HttpServers, type HttpPorts } from './http/http-servers.js';
 import type { HttpMux } from './http/http-mux.js';
@@ -47,6 +48,8 @@ export class Server {
   readonly http: HttpServers;
   /** Recordings (vhost dvr). */
   readonly dvr: DvrService;
+  /** MPEG-DASH MPDs and fMP4 segments under dash_path (vhost dash). */
+  readonly dash: DashService;
   /** vhost forward: published streams pushed to other servers. */
   readonly forward: ForwardService;
   /** vhost cluster: edge pull/push, token traverse, origin-cluster 302s. */
@@ -87,6 +90,8 @@ export class Server {
     this.hls = new HlsService(this.ctx).register();
     this.dvr = new DvrService(this.ctx);
     this.ctx.registry.addPublishListener(this.dvr);
+    this.dash = new DashService(this.ctx);
+    this.ctx.registry.addPublishListener(this.dash);
     this.forward = new ForwardService(this.ctx, { backendTimeoutMs: options.hooksTimeoutMs }).register();
     this.cluster = new ClusterService(this.ctx, { lookupTimeoutMs: options.hooksTimeoutMs }).register();
     this.ffmpeg = new FfmpegService(this.ctx, { rtmpPorts: () => this.rtmp.ports });
@@ -135,6 +140,7 @@ export class Server {
       if (v) source.updateOptions(sourceOptionsOf(v));
     }
     this.dvr.reload();
+    this.dash.reload();
     this.hls.reload();
     this.ffmpeg.reload();
     return notApplied;
@@ -161,6 +167,8 @@ export class Server {
     await this.hls.close();
     // Recordings are finished (moov written, files renamed) before the process goes.
     await this.dvr.stop();
+    // DASH closes its segments and MPDs (and disposes them when dash_dispose is set, as SRS).
+    await this.dash.close();
     // Outbound connections (forwards, edge pulls and relays) go before the listeners.
     this.forward.close();
     this.cluster.close();

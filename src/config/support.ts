@@ -36,6 +36,7 @@ export const SUPPORTED_DIRECTIVES: ReadonlySet<string> = new Set([
   'vhost.http_static.*',
   'vhost.security.*',
   'vhost.dvr.*',
+  'vhost.dash.*',
   // HLS, including the hls_ctx viewer sessions served by the HTTP server (app/hls/hls-ctx.ts).
   ...[
     'enabled', 'hls_fragment', 'hls_td_ratio', 'hls_aof_ratio', 'hls_window', 'hls_on_error', 'hls_path',
