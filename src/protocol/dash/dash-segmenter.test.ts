@@ -119,6 +119,15 @@ describe('DASH segmenter', () => {
     assert.equal(timelineOf(mpd, 'audio')!.startNumber, 7);
     assert.match(mpd, /timeShiftBufferDepth="PT3.000S"/);
 
+    // A segment is deleted only after an MPD that no longer lists it was written.
+    const order: string[] = [];
+    const again = new DashSegmenter();
+    again.publish(dashOptions({ fragmentMs: 1000, windowSize: 1 }), T0);
+    for (const f of [...headers(), ...avFrames({ toMs: 2500 })]) {
+      for (const op of again.offer(f, T0 + f.dts)) if (op.type !== 'log') order.push(op.type === 'write' ? `${op.what}${op.number ?? ''}` : `delete ${op.path.slice(HOME.length + 1)}`);
+    }
+    assert.deepEqual(order, ['init', 'init', 'segment0', 'segment0', 'mpd', 'segment1', 'segment1', 'mpd', 'delete video-0.m4s', 'delete audio-0.m4s']);
+
     const kept = setup({ fragmentMs: 1000, windowSize: 3, cleanup: false });
     kept.feed([...headers(), ...avFrames({ toMs: 10_500 })]);
     assert.equal(kept.disk.list(HOME).length, 2 + 2 * 10, 'dash_cleanup off keeps every segment');

@@ -538,8 +538,9 @@ export class DashSegmenter {
 
     this.window.push({ number, period, parts, durationMs });
     ops.push({ type: 'log', level: 'trace', message: `dash: segment ${number} ${[...parts.keys()].join('+')} ${durationMs.toFixed(0)}ms` });
-    this.slideWindow(ops);
-    ops.push({ type: 'write', what: 'mpd', path: this.mpdPath, data: this.renderMpd(nowMs) });
+    // The MPD that no longer lists them goes first, then the files that left the window.
+    const deletes = this.slideWindow();
+    ops.push({ type: 'write', what: 'mpd', path: this.mpdPath, data: this.renderMpd(nowMs) }, ...deletes);
   }
 
   /**
@@ -571,7 +572,9 @@ export class DashSegmenter {
     period.startMs = Math.max(0, Math.round(period.startMs));
   }
 
-  private slideWindow(ops: DashOp[]): void {
+  /** Drop what is beyond dash_window_size; returns the deletions dash_cleanup asks for. */
+  private slideWindow(): DashOp[] {
+    const ops: DashOp[] = [];
     const opts = this.opts!;
     while (this.window.length > opts.windowSize) {
       const gone = this.window.shift()!;
@@ -588,6 +591,7 @@ export class DashSegmenter {
         ops.push({ type: 'delete', path: `${this.home}/${t.initName}` });
       }
     }
+    return ops;
   }
 
   /** The MPD for the segments in the window. */
