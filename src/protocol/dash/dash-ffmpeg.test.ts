@@ -79,7 +79,9 @@ describe('DASH output read by ffmpeg', { skip }, () => {
     assert.ok(!existsSync(join(root, 'live', 'cam1', 'video-0.m4s')));
     for (const [i, s] of v.segments.entries()) {
       const timing = fragmentTiming(readFileSync(join(root, 'live', 'cam1', `video-${v.startNumber + i}.m4s`)));
-      assert.equal(timing.baseMediaDecodeTime, s.t);
+      assert.equal(timing.earliestPresentationTime, s.t);
+      // x264 with B-frames: the IDR is presented two frames after its decode time.
+      assert.equal(timing.earliestPresentationTime - timing.baseMediaDecodeTime, 2 * 3600);
       assert.ok(timing.firstSampleSync);
     }
 

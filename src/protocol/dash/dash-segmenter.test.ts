@@ -73,7 +73,7 @@ describe('DASH segmenter', () => {
     for (const [kind, tl] of [['video', v], ['audio', a]] as const) {
       tl.segments.forEach((s, i) => {
         const timing = fragmentTiming(disk.buffer(`${HOME}/${kind}-${i}.m4s`));
-        assert.deepEqual([timing.baseMediaDecodeTime, timing.duration], [s.t, s.d], `${kind}-${i}`);
+        assert.deepEqual([timing.earliestPresentationTime, timing.duration], [s.t, s.d], `${kind}-${i}`);
         assert.ok(timing.firstSampleSync, `${kind}-${i} starts with a sync sample`);
         if (i > 0) assert.equal(s.t, tl.segments[i - 1]!.t + tl.segments[i - 1]!.d, `${kind}-${i} follows the previous one`);
       });
@@ -311,9 +311,18 @@ describe('DASH segmenter', () => {
     const b = new FragmentBuilder({ ...track, trackId: 1 }, 5);
     for (let i = 0; i < 10; i++) b.add(avcPicture(1000 + i * 40, i === 0));
     const t = fragmentTiming(b.flush({ styp: true, nextDtsMs: 1400 })!);
-    assert.deepEqual(t, { baseMediaDecodeTime: 90_000, duration: 36_000, sampleCount: 10, firstSampleSync: true, mdatBytes: 80 });
+    assert.deepEqual(t, { baseMediaDecodeTime: 90_000, earliestPresentationTime: 90_000, duration: 36_000, sampleCount: 10, firstSampleSync: true, mdatBytes: 80 });
     b.add(avcPicture(1400, false));
     assert.equal(fragmentTiming(b.flush()!).firstSampleSync, false);
+    // B-frames: I P B B in decode order, presented I B B P; the earliest presentation is the I frame's.
+    b.add(avcPicture(1440, true, 80));
+    b.add(avcPicture(1480, false, 120));
+    b.add(avcPicture(1520, false, 0));
+    b.add(avcPicture(1560, false, 0));
+    const withB = fragmentTiming(b.flush({ nextDtsMs: 1600 })!);
+    assert.equal(withB.baseMediaDecodeTime, 1440 * 90);
+    assert.equal(withB.earliestPresentationTime, 1520 * 90);
+    assert.equal(withB.duration, 160 * 90);
     assert.throws(() => fragmentTiming(Buffer.from('0000000c6d6f6f6600000000', 'hex')), { name: 'ProtocolError' });
   });
 });

@@ -517,7 +517,9 @@ export class DashSegmenter {
       const timing = fragmentTiming(data);
       const path = `${this.home}/${kind}-${number}.m4s`;
       ops.push({ type: 'write', what: 'segment', path, data, number });
-      parts.set(kind, { path, t: timing.baseMediaDecodeTime, d: timing.duration, bytes: data.length });
+      // S@t is the earliest presentation time (23009-1 5.3.9.6): with B-frames, the first picture's
+      // composition offset after the decode time, which is where MSE buffers it.
+      parts.set(kind, { path, t: timing.earliestPresentationTime, d: timing.duration, bytes: data.length });
       pt.segments++;
     }
     this.segmentStartMs = null;
@@ -649,6 +651,7 @@ export class DashSegmenter {
       maxSegmentDurationMs: Math.ceil(maxMs),
       baseUrl: this.baseUrl,
       periods,
+      utcTimingDirect: true,
     });
   }
 }

@@ -8,6 +8,11 @@ import { ErrorCode, ProtocolError } from '../../core/errors.js';
 export interface FragmentTiming {
   /** baseMediaDecodeTime of the first track fragment, ticks. */
   readonly baseMediaDecodeTime: number;
+  /**
+   * Earliest presentation time: the smallest decode time + composition offset of its samples (with
+   * B-frames, later than the decode time of the first sample), never below 0. SegmentTimeline S@t.
+   */
+  readonly earliestPresentationTime: number;
   /** Sum of the sample durations of the first track fragment, ticks. */
   readonly duration: number;
   readonly sampleCount: number;
@@ -98,6 +103,8 @@ export function fragmentTiming(segment: Buffer): FragmentTiming {
   let duration = 0;
   let sampleCount = 0;
   let firstFlags: number | null = null;
+  let decodeTime = baseMediaDecodeTime;
+  let earliest = Infinity;
   for (const trun of children.filter((b) => b.type === 'trun')) {
     const flags = segment.readUInt32BE(trun.start) & 0xffffff;
     const count = segment.readUInt32BE(trun.start + 4);
@@ -109,20 +116,29 @@ export function fragmentTiming(segment: Buffer): FragmentTiming {
     }
     const fields = [TRUN_SAMPLE_DURATION, TRUN_SAMPLE_SIZE, TRUN_SAMPLE_FLAGS, TRUN_SAMPLE_CTS].filter((f) => flags & f).length;
     if (at + count * fields * 4 > trun.end) throw fail(`trun of ${count} samples runs past its box`);
+    const trunVersion = segment[trun.start]!;
     for (let i = 0; i < count; i++) {
       let field = at;
+      let sampleDuration = defaultDuration;
       if (flags & TRUN_SAMPLE_DURATION) {
-        duration += segment.readUInt32BE(field);
+        sampleDuration = segment.readUInt32BE(field);
         field += 4;
-      } else {
-        duration += defaultDuration;
       }
       if (flags & TRUN_SAMPLE_SIZE) field += 4;
-      if (flags & TRUN_SAMPLE_FLAGS && firstFlags === null) firstFlags = segment.readUInt32BE(field);
+      if (flags & TRUN_SAMPLE_FLAGS) {
+        if (firstFlags === null) firstFlags = segment.readUInt32BE(field);
+        field += 4;
+      }
+      let cts = 0;
+      if (flags & TRUN_SAMPLE_CTS) cts = trunVersion === 0 ? segment.readUInt32BE(field) : segment.readInt32BE(field);
+      earliest = Math.min(earliest, decodeTime + cts);
+      decodeTime += sampleDuration;
+      duration += sampleDuration;
       at += fields * 4;
     }
     sampleCount += count;
   }
   const firstSampleSync = sampleCount > 0 && ((firstFlags ?? defaultFlags) & SAMPLE_IS_NON_SYNC) === 0;
-  return { baseMediaDecodeTime, duration, sampleCount, firstSampleSync, mdatBytes: mdat === undefined ? 0 : mdat.end - mdat.start };
+  const earliestPresentationTime = Number.isFinite(earliest) ? Math.max(0, earliest) : baseMediaDecodeTime;
+  return { baseMediaDecodeTime, earliestPresentationTime, duration, sampleCount, firstSampleSync, mdatBytes: mdat === undefined ? 0 : mdat.end - mdat.start };
 }

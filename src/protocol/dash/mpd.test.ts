@@ -84,6 +84,11 @@ describe('MPD rendering', () => {
     assert.equal(renderMpd(base), want);
   });
 
+  test('UTCTiming with the publish time, after the Periods (5.3.1.3 element order)', () => {
+    const text = renderMpd({ ...base, utcTimingDirect: true });
+    assert.match(text, /<\/Period>\n {2}<UTCTiming schemeIdUri="urn:mpeg:dash:utc:direct:2014" value="2024-03-05T07:08:29.500Z"\/>\n<\/MPD>\n$/);
+  });
+
   test('several Periods: start and presentationTimeOffset; Representations without segments are left out', () => {
     const text = renderMpd({
       ...base,

@@ -54,6 +54,13 @@ export interface Mpd {
   readonly maxSegmentDurationMs: number;
   /** MPD-level BaseURL (relative to the MPD's URL), omitted when empty. */
   readonly baseUrl?: string;
+  /**
+   * Add `<UTCTiming schemeIdUri="urn:mpeg:dash:utc:direct:2014">` carrying publishTime (5.8.5.7), so a
+   * player aligns its clock with the server's without asking a time server on the Internet (dash.js's
+   * default). The time is at most one MPD update old when read, which only moves the player's live edge
+   * back by that much.
+   */
+  readonly utcTimingDirect?: boolean;
   readonly periods: readonly MpdPeriod[];
 }
 
@@ -176,6 +183,9 @@ export function renderMpd(mpd: Mpd): string {
     out.push(`  <Period${attrs([['id', period.id], ['start', isoDuration(period.startMs)]])}>`);
     reps.forEach((rep, i) => renderRepresentation(rep, i, out));
     out.push('  </Period>');
+  }
+  if (mpd.utcTimingDirect === true) {
+    out.push(`  <UTCTiming${attrs([['schemeIdUri', 'urn:mpeg:dash:utc:direct:2014'], ['value', isoDateTime(mpd.publishTimeMs)]])}/>`);
   }
   out.push('</MPD>');
   return `${out.join('\n')}\n`;
