@@ -109,8 +109,10 @@ test('a publish writes the MPD, init and media segments under dash_path; unpubli
   await stream.writer.idle();
   const mpdPath = join(dir, 'live', 'cam.mpd');
   assert.ok(existsSync(mpdPath));
-  // Segments 0..3 closed at 2, 4, 6, 8 s; the window keeps 3.
-  assert.deepEqual(readdirSync(join(dir, 'live', 'cam')).sort(), ['audio-1.m4s', 'audio-2.m4s', 'audio-3.m4s', 'audio-init.mp4', 'video-1.m4s', 'video-2.m4s', 'video-3.m4s', 'video-init.mp4']);
+  // Segments 0..3 closed at 2, 4, 6, 8 s; the MPD lists 3, segment 0 stays on disk one segment longer.
+  assert.deepEqual(readdirSync(join(dir, 'live', 'cam')).sort(), [
+    'audio-0.m4s', 'audio-1.m4s', 'audio-2.m4s', 'audio-3.m4s', 'audio-init.mp4', 'video-0.m4s', 'video-1.m4s', 'video-2.m4s', 'video-3.m4s', 'video-init.mp4',
+  ]);
   p.stop();
   assert.ok(!stream.publishing);
   await stream.writer.idle();

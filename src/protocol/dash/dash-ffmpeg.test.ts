@@ -66,17 +66,18 @@ describe('DASH output read by ffmpeg', { skip }, () => {
   test('ffprobe and ffmpeg read the live MPD and decode without errors; segments are what the MPD says', () => {
     const seg = new DashSegmenter();
     const root = join(dir, 'html');
-    apply(seg.publish(dashOptions({ dashPath: root, fragmentMs: 2000, windowSize: 4 }), 0));
+    apply(seg.publish(dashOptions({ dashPath: root, fragmentMs: 2000, windowSize: 3 }), 0));
     const t0 = Date.UTC(2024, 0, 1);
     for (const f of ffmpegFrames('320x240', 10)) apply(seg.offer(f, t0 + f.dts));
     apply(seg.unpublish(t0 + 10_000));
     const mpdPath = join(root, 'live', 'cam1.mpd');
     const mpd = readFileSync(mpdPath, 'utf8');
-    // Window of 4 out of 5 segments: the oldest was deleted.
+    // Window of 3 out of 5 segments: the oldest was deleted, the next one is kept one segment longer.
     const v = timelineOf(mpd, 'video')!;
-    assert.equal(v.startNumber, 1);
-    assert.equal(v.segments.length, 4);
+    assert.equal(v.startNumber, 2);
+    assert.equal(v.segments.length, 3);
     assert.ok(!existsSync(join(root, 'live', 'cam1', 'video-0.m4s')));
+    assert.ok(existsSync(join(root, 'live', 'cam1', 'video-1.m4s')));
     for (const [i, s] of v.segments.entries()) {
       const timing = fragmentTiming(readFileSync(join(root, 'live', 'cam1', `video-${v.startNumber + i}.m4s`)));
       assert.equal(timing.earliestPresentationTime, s.t);
@@ -91,15 +92,15 @@ describe('DASH output read by ffmpeg', { skip }, () => {
     assert.deepEqual(streams.map((s) => `${s.codec_type}:${s.codec_name}`).sort(), ['audio:aac', 'video:h264']);
     assert.equal(streams.find((s) => s.codec_type === 'video')!.width, 320);
 
-    // A live MPD never ends for ffmpeg: read 6 s of the 8 listed.
-    const dec = run(FFMPEG, ['-hide_banner', '-v', 'error', '-i', mpdPath, '-t', '6', '-f', 'null', '-']);
+    // A live MPD never ends for ffmpeg: read 5 s of the 6 listed.
+    const dec = run(FFMPEG, ['-hide_banner', '-v', 'error', '-i', mpdPath, '-t', '5', '-f', 'null', '-']);
     assert.equal(dec.status, 0, dec.stderr);
     assert.equal(dec.stderr.trim(), '');
 
     // Each segment also decodes on its own after its init segment (what a player seeking there does).
     const home = join(root, 'live', 'cam1');
     for (const kind of ['video', 'audio']) {
-      const n: number = v.startNumber + 2;
+      const n: number = v.startNumber + 1;
       const joined = join(dir, `${kind}-${n}.mp4`);
       writeFileSync(joined, Buffer.concat([readFileSync(join(home, `${kind}-init.mp4`)), readFileSync(join(home, `${kind}-${n}.m4s`))]));
       const one = run(FFMPEG, ['-hide_banner', '-v', 'error', '-i', joined, '-f', 'null', '-']);

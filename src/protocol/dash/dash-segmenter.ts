@@ -16,7 +16,8 @@
 // - Video and audio share numbers and cut points: a cut closes both tracks' fragments at once. With video,
 //   a segment is cut on a video keyframe once it is at least dash_fragment long (SRS: reap on a keyframe
 //   when duration >= fragment); audio-only streams are cut by duration on the first audio frame past it.
-// - The window keeps the last dash_window_size segments; with dash_cleanup, files that leave it are deleted.
+// - The MPD lists the last dash_window_size segments; with dash_cleanup, files that left it are deleted one
+//   segment later (a player holding the previous MPD still finds them).
 //
 // Periods (ISO/IEC 23009-1 5.3.2): a Period is a stretch with one init segment per track. A new one starts
 //   - when a sequence header changes (new resolution, new AAC config) or a track starts or stops: at the next
@@ -69,6 +70,8 @@ export type DashOp =
 export const DASH_JUMP_BACK_MS = 250;
 /** A track whose DTS steps forward more than this is treated as a gap. */
 export const DASH_JUMP_FORWARD_MS = 10_000;
+/** Segments kept on disk after they left the MPD's window, before dash_cleanup deletes them. */
+export const RETIRED_SEGMENTS = 1;
 /** A track that stays empty this many fragments while another has media is dropped from the Period. */
 const STALL_FRAGMENTS = 3;
 /** Without a keyframe, a video segment is cut anyway (not at a SAP) after max(10 fragments, this). */
@@ -149,6 +152,8 @@ export class DashSegmenter {
   /** DTS of the first audio frame dropped while waiting for a video keyframe. */
   private waitingSinceMs: number | null = null;
   private readonly window: WindowSegment[] = [];
+  /** Segments out of the window whose files are kept a little longer (dash_cleanup on). */
+  private readonly retired: WindowSegment[] = [];
   private availabilityStartMs: number | null = null;
   /** Presentation time where the last Period's last segment ends (ms), once there is one. */
   private lastEndMs: number | null = null;
@@ -244,10 +249,11 @@ export class DashSegmenter {
   dispose(nowMs: number): DashOp[] {
     const ops: DashOp[] = [];
     if (this.opts !== null) this.endPeriod(null, nowMs, ops, 'dispose');
-    for (const seg of this.window) for (const part of seg.parts.values()) ops.push({ type: 'delete', path: part.path });
+    for (const seg of [...this.retired, ...this.window]) for (const part of seg.parts.values()) ops.push({ type: 'delete', path: part.path });
     for (const name of this.initFiles) ops.push({ type: 'delete', path: `${this.home}/${name}` });
     if (this.mpdPath !== '') ops.push({ type: 'delete', path: this.mpdPath });
     this.window.length = 0;
+    this.retired.length = 0;
     this.initFiles.clear();
     this.availabilityStartMs = null;
     this.lastEndMs = null;
@@ -259,6 +265,7 @@ export class DashSegmenter {
   /** Forget everything but the counters (no file operations): the MPD moved. */
   private reset(): void {
     this.window.length = 0;
+    this.retired.length = 0;
     this.initFiles.clear();
     this.availabilityStartMs = null;
     this.lastEndMs = null;
@@ -574,18 +581,27 @@ export class DashSegmenter {
     period.startMs = Math.max(0, Math.round(period.startMs));
   }
 
-  /** Drop what is beyond dash_window_size; returns the deletions dash_cleanup asks for. */
+  /**
+   * Drop what is beyond dash_window_size; returns the deletions dash_cleanup asks for. A segment's files
+   * stay RETIRED_SEGMENTS more segments after the MPD stops listing it, so a player holding the previous
+   * MPD still finds them (SRS keeps them longer still, up to twice the window).
+   */
   private slideWindow(): DashOp[] {
     const ops: DashOp[] = [];
     const opts = this.opts!;
-    while (this.window.length > opts.windowSize) {
-      const gone = this.window.shift()!;
-      if (opts.cleanup) for (const part of gone.parts.values()) ops.push({ type: 'delete', path: part.path });
-      if (!opts.cleanup) continue;
+    while (this.window.length > opts.windowSize) this.retired.push(this.window.shift()!);
+    if (!opts.cleanup) {
+      this.retired.length = 0;
+      return ops;
+    }
+    while (this.retired.length > RETIRED_SEGMENTS) {
+      const gone = this.retired.shift()!;
+      for (const part of gone.parts.values()) ops.push({ type: 'delete', path: part.path });
       // Init segments no remaining Period (nor the current one) uses.
-      if (this.window.some((s) => s.period === gone.period) || this.period === gone.period) continue;
+      const live = [...this.retired, ...this.window];
+      if (live.some((s) => s.period === gone.period) || this.period === gone.period) continue;
       const used = new Set<string>();
-      for (const s of this.window) for (const t of s.period.tracks.values()) used.add(t.initName);
+      for (const s of live) for (const t of s.period.tracks.values()) used.add(t.initName);
       if (this.period !== null) for (const t of this.period.tracks.values()) used.add(t.initName);
       for (const t of gone.period.tracks.values()) {
         if (used.has(t.initName) || !this.initFiles.has(t.initName)) continue;
