@@ -71,7 +71,7 @@ function socketOutput(res: ServerResponse, socket: Socket, chunked: boolean): Vi
     write: (bufs) => {
       let n = 0;
       for (const b of bufs) n += b.length;
-      if (n === 0 || socket.destroyed) return;
+      if (n === 0 || !socket.writable) return;
       socket.cork();
       if (chunked) socket.write(Buffer.from(`${n.toString(16)}\r\n`, 'latin1'));
       for (const b of bufs) socket.write(b);
