@@ -125,14 +125,16 @@ async function main(): Promise<number> {
     // Last line of defence: one bad connection must never take the server down.
     log.error(`uncaught exception (server keeps running): ${err.stack ?? err.message}`);
   });
+  // The pid file comes first (as SRS's acquire_pid_file): whoever sees the ports open can read it.
+  if (!isWorker()) writePidFile(config.pid, log);
   try {
     await server.start();
   } catch (err) {
     log.error(`start failed: ${errorMessage(err)}`);
+    if (!isWorker()) removePidFile(config.pid);
     await server.logWriter.close();
     return 1;
   }
-  if (!isWorker()) writePidFile(config.pid, log);
   return -1;
 }
 
