@@ -3,6 +3,9 @@
 import { performance } from 'node:perf_hooks';
 import { RtmpPlayer } from './rtmp-player.mjs';
 import { FlvPlayer } from './flv-player.mjs';
+import { HlsPlayer } from './hls-player.mjs';
+
+const PLAYERS = { rtmp: RtmpPlayer, flv: FlvPlayer, hls: HlsPlayer };
 
 const players = [];
 let cfg = null;
@@ -15,7 +18,7 @@ let rampTimer = null;
 
 function open(i) {
   const id = cfg.idBase + i;
-  const p = cfg.proto === 'rtmp' ? new RtmpPlayer(id, cfg.target, null) : new FlvPlayer(id, cfg.target, null);
+  const p = new PLAYERS[cfg.proto](id, cfg.target, null);
   players.push(p);
 }
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The tsrs load tool: N RTMP or HTTP-FLV viewers of one stream, ramped, measured over a window.
+// The tsrs load tool: N RTMP, HTTP-FLV or HLS viewers of one stream, ramped, measured over a window.
 //
 //   node bench/load.mjs --proto rtmp --port 1935 --stream live/bench --clients 1000 [--ramp 500]
 //                       [--warmup 5] [--duration 30] [--per-proc 1000] [--json out.json]
 //   node bench/load.mjs --proto flv --port 8080 --stream live/bench ...   (GET /live/bench.flv)
+//   node bench/load.mjs --proto hls --port 8080 --stream live/bench ...   (polls /live/bench.m3u8)
 //
 // Viewers live in child processes (one per --per-proc viewers) so one event loop never holds thousands of
 // sockets alone and the tool's own CPU is measured (process.cpuUsage of every child). It prints one line
@@ -29,7 +30,9 @@ const round = (v, d = 0) => (v === null || v === undefined || !Number.isFinite(v
  * make media time arrive in steps, so the rate over a short window is noisy; a starved viewer's lag grows
  * by seconds).
  */
-export const fullRateDriftMs = (windowS) => Math.max(1000, windowS * 50);
+export const fullRateDriftMs = (windowS, proto) => Math.max(1000, windowS * 50) + (proto === 'hls' ? HLS_SEGMENT_SLACK_MS : 0);
+/** HLS media time moves a whole segment (2 s in the bench) at a time: one segment of slack. */
+const HLS_SEGMENT_SLACK_MS = 2500;
 
 /**
  * Runs the load and resolves with the summary. `hooks.onTick(t)` gets the per-second totals,
@@ -38,7 +41,7 @@ export const fullRateDriftMs = (windowS) => Math.max(1000, windowS * 50);
 export async function runLoad(opts, hooks = {}) {
   const { proto, host = '127.0.0.1', port, stream, clients, ramp = 500, warmup = 5, duration = 30, perProc = 1000 } = opts;
   const [app, name] = stream.split('/');
-  const target = proto === 'rtmp' ? { host, port, app, stream: name } : { host, port, path: `/${app}/${name}.flv` };
+  const target = proto === 'rtmp' ? { host, port, app, stream: name } : { host, port, path: `/${app}/${name}.${proto === 'hls' ? 'm3u8' : 'flv'}` };
   const nproc = Math.max(1, Math.ceil(clients / perProc));
   const workers = [];
   for (let i = 0; i < nproc; i++) {
@@ -110,7 +113,7 @@ export async function runLoad(opts, hooks = {}) {
 function summarize(opts, all, lags, errors, ticks, windowTicks) {
   const measured = all.filter((c) => c.hadFrameAtStart);
   const alive = measured.filter((c) => c.alive);
-  const full = alive.filter((c) => c.drift <= fullRateDriftMs(opts.duration));
+  const full = alive.filter((c) => c.drift <= fullRateDriftMs(opts.duration, opts.proto));
   const kbps = alive.map((c) => c.kbps).sort((a, b) => a - b);
   const drift = alive.map((c) => c.drift).sort((a, b) => a - b);
   const rates = alive.map((c) => c.mediaRate).sort((a, b) => a - b);
@@ -175,7 +178,7 @@ async function main() {
       json: { type: 'string' },
     },
   });
-  if (values.proto !== 'rtmp' && values.proto !== 'flv') throw new Error('--proto is rtmp or flv');
+  if (!['rtmp', 'flv', 'hls'].includes(values.proto)) throw new Error('--proto is rtmp, flv or hls');
   const opts = {
     proto: values.proto,
     host: values.host,

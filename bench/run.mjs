@@ -6,8 +6,8 @@
 // (bench/load.mjs) and ffmpeg on the other core; sample the server's CPU (utime+stime from /proc) and RSS
 // once a second; print one result line per point and write every number as JSON.
 //
-//   --servers tsrs,nginx,nms   which servers (nginx: RTMP only, it has no HTTP-FLV)
-//   --protos rtmp,flv          viewer protocols
+//   --servers tsrs,nginx,nms   which servers (nginx-rtmp has no HTTP-FLV, node-media-server no HLS)
+//   --protos rtmp,flv          viewer protocols: rtmp, flv, hls (2 s segments, 10 s playlist)
 //   --clients 100,500,1000     viewer counts, one run each (the server is restarted for every run)
 //   --duration 30 --warmup 5 --ramp 500     window seconds, seconds after the ramp, viewers per second
 //   --variant default|lowlat   tsrs config: SRS defaults, or min_latency on + mw_latency 0
@@ -94,7 +94,7 @@ async function stopProcess(proc, graceMs = 10_000) {
 async function runPoint(name, server, proto, clients, o) {
   const dir = mkdtempSync(join(tmpdir(), `tsrs-bench-${name}-`));
   const ports = { rtmp: await freePort(), http: await freePort() };
-  const proc = server.start(ports, dir, { cpu: o.serverCpu, variant: o.variant, profileDir: o.profile, nodeFlags: o.nodeFlags });
+  const proc = server.start(ports, dir, { cpu: o.serverCpu, variant: o.variant, profileDir: o.profile, nodeFlags: o.nodeFlags, proto });
   let log = '';
   proc.stdout.on('data', (b) => (log = (log + b).slice(-4000)));
   proc.stderr.on('data', (b) => (log = (log + b).slice(-4000)));
@@ -105,7 +105,7 @@ async function runPoint(name, server, proto, clients, o) {
   const label = `${name}${name === 'tsrs' && tag ? `(${tag})` : ''}`;
   try {
     await waitForPort(ports.rtmp);
-    if (proto === 'flv') await waitForPort(ports.http);
+    if (proto !== 'rtmp') await waitForPort(ports.http);
     let pubErr = '';
     if (o.latency) {
       // Our own paced publisher: it knows when each frame left, which the latency probes need.

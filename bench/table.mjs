@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 const rows = [];
 for (const f of process.argv.slice(2)) rows.push(...JSON.parse(readFileSync(f, 'utf8')).results);
 
+const PROTO = { rtmp: 'RTMP', flv: 'HTTP-FLV', hls: 'HLS' };
 const fmt = (v, unit = '') => (v === null || v === undefined ? '–' : `${v}${unit}`);
-const order = (r) => `${r.proto === 'rtmp' ? 0 : 1}-${String(r.clients).padStart(5, '0')}-${r.server}`;
+const order = (r) => `${Object.keys(PROTO).indexOf(r.proto)}-${String(r.clients).padStart(5, '0')}-${r.server}`;
 rows.sort((a, b) => (order(a) < order(b) ? -1 : 1));
 
 const load = rows.filter((r) => !r.latency);
@@ -20,7 +21,7 @@ if (load.length) {
       continue;
     }
     console.log(
-      `| ${r.proto === 'rtmp' ? 'RTMP' : 'HTTP-FLV'} | ${r.clients} | ${r.server} | ${fmt(r.cpuPct)} | ${fmt(r.rssMB)} | ${r.fullRate}/${r.clients} | ${fmt(r.kbps.min)} / ${fmt(r.kbps.median)} | ${fmt(r.lagMs.median)} / ${fmt(r.lagMs.p95)} | ${fmt(r.driftMs.median)} / ${fmt(r.driftMs.p95)} | ${fmt(r.firstFrameMs.median)} / ${fmt(r.firstFrameMs.p95)} | ${fmt(r.loadCpuPct.mean)} (max ${fmt(r.loadCpuPct.max)}) |`,
+      `| ${PROTO[r.proto]} | ${r.clients} | ${r.server} | ${fmt(r.cpuPct)} | ${fmt(r.rssMB)} | ${r.fullRate}/${r.clients} | ${fmt(r.kbps.min)} / ${fmt(r.kbps.median)} | ${fmt(r.lagMs.median)} / ${fmt(r.lagMs.p95)} | ${fmt(r.driftMs.median)} / ${fmt(r.driftMs.p95)} | ${fmt(r.firstFrameMs.median)} / ${fmt(r.firstFrameMs.p95)} | ${fmt(r.loadCpuPct.mean)} (max ${fmt(r.loadCpuPct.max)}) |`,
     );
   }
 }
@@ -30,6 +31,6 @@ if (lat.length) {
   console.log('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |');
   for (const r of lat) {
     const l = r.latency;
-    console.log(`| ${r.proto === 'rtmp' ? 'RTMP' : 'HTTP-FLV'} | ${r.clients} | ${r.server} | ${fmt(l.medianMs)} / ${fmt(l.p95Ms)} / ${fmt(l.maxMs)} | ${l.frames} | ${fmt(r.cpuPct)} | ${r.fullRate}/${r.clients} | ${fmt(r.firstFrameMs.median)} |`);
+    console.log(`| ${PROTO[r.proto]} | ${r.clients} | ${r.server} | ${fmt(l.medianMs)} / ${fmt(l.p95Ms)} / ${fmt(l.maxMs)} | ${l.frames} | ${fmt(r.cpuPct)} | ${r.fullRate}/${r.clients} | ${fmt(r.firstFrameMs.median)} |`);
   }
 }
