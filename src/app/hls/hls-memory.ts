@@ -2,6 +2,7 @@
 // the disk writer carries out are mirrored into a map from file path to bytes, and the HTTP server
 // answers playlist and segment requests from it before touching the disk. Encrypted segments (hls_keys)
 // are not mirrored: they are served from disk.
+import { resolve } from 'node:path';
 import { renderMediaPlaylist, type HlsOp } from '../../protocol/hls/index.js';
 
 export interface MemoryFile {
@@ -31,7 +32,7 @@ export class HlsMemoryFiles {
         case 'close': {
           const chunks = this.open.get(id);
           this.open.delete(id);
-          if (chunks) this.files.set(op.path, { bytes: Buffer.concat(chunks), contentType: TS });
+          if (chunks) this.files.set(resolve(op.path), { bytes: Buffer.concat(chunks), contentType: TS });
           break;
         }
         case 'discard':
@@ -39,11 +40,11 @@ export class HlsMemoryFiles {
           break;
         case 'playlist': {
           const text = renderMediaPlaylist(op.playlist);
-          if (text !== null) this.files.set(op.path, { bytes: Buffer.from(text), contentType: M3U8 });
+          if (text !== null) this.files.set(resolve(op.path), { bytes: Buffer.from(text), contentType: M3U8 });
           break;
         }
         case 'delete':
-          this.files.delete(op.path);
+          this.files.delete(resolve(op.path));
           break;
         default:
           break;
@@ -51,8 +52,9 @@ export class HlsMemoryFiles {
     }
   }
 
+  /** The file at `path` (relative paths resolve against the working directory, as hls_path does). */
   get(path: string): MemoryFile | undefined {
-    return this.files.get(path);
+    return this.files.get(resolve(path));
   }
 
   get size(): number {
