@@ -10,7 +10,7 @@
 //   --protos rtmp,flv          viewer protocols: rtmp, flv, hls (2 s segments, 10 s playlist)
 //   --clients 100,500,1000     viewer counts, one run each (the server is restarted for every run)
 //   --duration 30 --warmup 5 --ramp 500     window seconds, seconds after the ramp, viewers per second
-//   --variant default|lowlat   tsrs config: SRS defaults, or min_latency on + mw_latency 0
+//   --variant default|lowlat|hlsmem   tsrs config: SRS defaults, min_latency on + mw_latency 0, or HLS from memory
 //   --profile DIR              run tsrs under node --cpu-prof, profiles land in DIR
 //   --node-flags '...'         extra node flags for tsrs (e.g. --max-semi-space-size=4)
 //   --cmd 'NAME=COMMAND'       another server started by a command ({rtmp} {http} {dir} are replaced)

@@ -28,6 +28,8 @@ export async function freePort() {
 const TSRS_VHOST = {
   default: '',
   lowlat: '    min_latency on;\n    tcp_nodelay on;\n    play { mw_latency 0; }\n',
+  // HLS served from memory (hls_storage ram): only the hls block changes, see tsrsConfig.
+  hlsmem: '',
 };
 
 /** HLS runs use 2 s segments and a 10 s playlist (SRS's 10/60 s would leave 2 segments per window). */
@@ -56,7 +58,7 @@ ${TSRS_VHOST[variant] ?? ''}    http_remux {
         enabled     ${hls ? 'on' : 'off'};
         hls_fragment ${HLS_FRAGMENT_S};
         hls_window  ${HLS_WINDOW_S};
-        hls_path    ./html;
+        hls_path    ./html;${variant === 'hlsmem' ? '\n        hls_storage ram;' : ''}
     }
 }
 `;
