@@ -8,6 +8,7 @@
 
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import type { DashOp } from '../../protocol/dash/index.js';
+import { SerialQueue } from '../../core/serial-queue.js';
 
 /** Default bound of queued bytes per stream (about a minute of a 4 Mbps stream). */
 export const DEFAULT_MAX_PENDING_BYTES = 32 * 1024 * 1024;
@@ -38,13 +39,12 @@ function parentOf(path: string): string {
 }
 
 export class DashFileWriter {
-  private readonly jobs: DashFileOp[] = [];
-  private running = false;
+  private readonly queue = new SerialQueue<DashFileOp>((job) => this.run(job));
+  private readonly jobs = this.queue.jobs;
   private pending = 0;
   private readonly maxPending: number;
   /** Folders made by this writer (made again if a write finds them gone). */
   private readonly dirs = new Set<string>();
-  private idleWaiters: Array<() => void> = [];
   readonly counters = { writes: 0, deletes: 0, errors: 0, bytes: 0 };
 
   constructor(
@@ -59,7 +59,7 @@ export class DashFileWriter {
   }
 
   get busy(): boolean {
-    return this.running || this.jobs.length > 0;
+    return this.queue.busy;
   }
 
   /**
@@ -90,36 +90,11 @@ export class DashFileWriter {
 
   /** Resolves when every queued operation is done. */
   idle(): Promise<void> {
-    if (!this.busy) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.queue.idle();
   }
 
   private kick(): void {
-    if (this.running) return;
-    if (this.jobs.length === 0) {
-      this.notifyIdle();
-      return;
-    }
-    this.running = true;
-    void this.loop();
-  }
-
-  private async loop(): Promise<void> {
-    try {
-      for (let job = this.jobs.shift(); job !== undefined; job = this.jobs.shift()) {
-        await this.run(job);
-      }
-    } finally {
-      this.running = false;
-      if (this.jobs.length > 0) this.kick();
-      else this.notifyIdle();
-    }
-  }
-
-  private notifyIdle(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const w of waiters) w();
+    this.queue.kick();
   }
 
   /** One job; never throws (errors go to the events). */

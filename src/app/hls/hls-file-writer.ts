@@ -14,6 +14,7 @@
 import { createCipheriv, type Cipher } from 'node:crypto';
 import { mkdir, open, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { parentDir, renderMediaPlaylist, type HlsOp } from '../../protocol/hls/index.js';
+import { SerialQueue } from '../../core/serial-queue.js';
 
 /** Gather this much TS before a write. */
 export const FLUSH_BYTES = 256 * 1024;
@@ -49,8 +50,8 @@ interface OpenFile {
 }
 
 export class HlsFileWriter {
-  private readonly jobs: Job[] = [];
-  private running = false;
+  private readonly queue = new SerialQueue<Job>((job) => this.run(job));
+  private readonly jobs = this.queue.jobs;
   private file: OpenFile | null = null;
   /** TS bytes of the segment being filled, not yet queued. */
   private gather: Buffer[] = [];
@@ -61,7 +62,6 @@ export class HlsFileWriter {
   private readonly maxPending: number;
   /** Segments whose file could not be written, by seq (cleared when that seq is opened again). */
   private readonly failed = new Set<number>();
-  private idleWaiters: Array<() => void> = [];
   /** Operations performed and failed, for stats and tests. */
   readonly counters = { segments: 0, playlists: 0, deletes: 0, errors: 0, bytes: 0 };
 
@@ -77,7 +77,7 @@ export class HlsFileWriter {
   }
 
   get busy(): boolean {
-    return this.running || this.jobs.length > 0;
+    return this.queue.busy;
   }
 
   /**
@@ -108,8 +108,7 @@ export class HlsFileWriter {
   idle(): Promise<void> {
     this.flushGather();
     this.kick();
-    if (!this.busy) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.queue.idle();
   }
 
   /**
@@ -136,31 +135,7 @@ export class HlsFileWriter {
   }
 
   private kick(): void {
-    if (this.running) return;
-    if (this.jobs.length === 0) {
-      this.notifyIdle();
-      return;
-    }
-    this.running = true;
-    void this.loop();
-  }
-
-  private async loop(): Promise<void> {
-    try {
-      for (let job = this.jobs.shift(); job !== undefined; job = this.jobs.shift()) {
-        await this.run(job);
-      }
-    } finally {
-      this.running = false;
-      if (this.jobs.length > 0) this.kick();
-      else this.notifyIdle();
-    }
-  }
-
-  private notifyIdle(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const w of waiters) w();
+    this.queue.kick();
   }
 
   /** One job; never throws (errors go to the events). */
