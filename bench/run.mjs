@@ -6,13 +6,17 @@
 // (bench/load.mjs) and ffmpeg on the other core; sample the server's CPU (utime+stime from /proc) and RSS
 // once a second; print one result line per point and write every number as JSON.
 //
-//   --servers tsrs,nginx,nms   which servers (nginx-rtmp has no HTTP-FLV, node-media-server no HLS)
+//   --servers tsrs,nginx,nms   which servers (nginx-rtmp has no HTTP-FLV, node-media-server no HLS;
+//                              srs needs SRS_BIN=path/to/objs/srs, built by hand, see docs/performance.md)
 //   --protos rtmp,flv          viewer protocols: rtmp, flv, hls (2 s segments, 10 s playlist)
 //   --clients 100,500,1000     viewer counts, one run each (the server is restarted for every run)
 //   --duration 30 --warmup 5 --ramp 500     window seconds, seconds after the ramp, viewers per second
 //   --variant default|lowlat|hlsmem   tsrs config: SRS defaults, min_latency on + mw_latency 0, or HLS from memory
 //   --profile DIR              run tsrs under node --cpu-prof, profiles land in DIR
 //   --node-flags '...'         extra node flags for tsrs (e.g. --max-semi-space-size=4)
+//   --workers N                tsrs only: TSRS_WORKERS=N, the server on cores 0..N-1 and the load unpinned
+//   --cpu-quota PCT            hold the server to PCT% of one core per process (a cgroup; N workers get
+//                              N x PCT% in all): a capacity test that leaves the rest to the load
 //   --cmd 'NAME=COMMAND'       another server started by a command ({rtmp} {http} {dir} are replaced)
 //   --cmd-protos rtmp,flv      what that command's server serves
 //   --latency                  publish with our own paced publisher instead of ffmpeg and measure
@@ -94,15 +98,17 @@ async function stopProcess(proc, graceMs = 10_000) {
 async function runPoint(name, server, proto, clients, o) {
   const dir = mkdtempSync(join(tmpdir(), `tsrs-bench-${name}-`));
   const ports = { rtmp: await freePort(), http: await freePort() };
-  const proc = server.start(ports, dir, { cpu: o.serverCpu, variant: o.variant, profileDir: o.profile, nodeFlags: o.nodeFlags, proto });
+  const quotaPct = o.cpuQuota ? o.cpuQuota * o.workers : undefined;
+  const proc = server.start(ports, dir, { cpu: o.serverCpu, variant: o.variant, profileDir: o.profile, nodeFlags: o.nodeFlags, proto, workers: o.workers, quotaPct });
   let log = '';
   proc.stdout.on('data', (b) => (log = (log + b).slice(-4000)));
   proc.stderr.on('data', (b) => (log = (log + b).slice(-4000)));
   let pub = null;
   let paced = null;
   let sampler = null;
-  const tag = [o.variant !== 'default' ? o.variant : '', ...o.nodeFlags].filter(Boolean).join(' ');
-  const label = `${name}${name === 'tsrs' && tag ? `(${tag})` : ''}`;
+  const tag = [o.variant !== 'default' ? o.variant : '', ...o.nodeFlags, o.workers > 1 ? `workers=${o.workers}` : ''].filter(Boolean).join(' ');
+  const quotaTag = o.cpuQuota ? `${name === 'tsrs' && tag ? ' ' : ''}quota=${o.cpuQuota * o.workers}%` : '';
+  const label = `${name}${(name === 'tsrs' && tag) || quotaTag ? `(${name === 'tsrs' ? tag : ''}${quotaTag})` : ''}`;
   try {
     await waitForPort(ports.rtmp);
     if (proto !== 'rtmp') await waitForPort(ports.http);
@@ -178,6 +184,8 @@ async function main() {
       variant: { type: 'string', default: 'default' },
       profile: { type: 'string' },
       'node-flags': { type: 'string', default: '' },
+      workers: { type: 'string', default: '1' },
+      'cpu-quota': { type: 'string' },
       cmd: { type: 'string', multiple: true, default: [] },
       'cmd-protos': { type: 'string', default: 'rtmp' },
       latency: { type: 'boolean', default: false },
@@ -198,9 +206,17 @@ async function main() {
     latency: values.latency,
     keep: values.keep,
     quiet: values.quiet,
-    serverCpu: 0,
-    loadCpu: ncpu > 1 ? 1 : 0,
+    workers: Math.max(1, Number(values.workers)),
+    cpuQuota: values['cpu-quota'] ? Number(values['cpu-quota']) : undefined,
+    serverCpu: '0',
+    loadCpu: ncpu > 1 ? '1' : '0',
   };
+  if (o.workers > 1) {
+    // Several server processes spread over the cores; the load then shares them (hold the server to a
+    // --cpu-quota so that it cannot take the cores from the load).
+    o.serverCpu = Array.from({ length: Math.min(o.workers, ncpu) }, (_, i) => i).join(',');
+    o.loadCpu = `0-${ncpu - 1}`;
+  }
   if (o.profile) mkdirSync(o.profile, { recursive: true });
   // Everything this process starts from now on (load workers, ffmpeg) inherits the load core.
   execFileSync('taskset', ['-a', '-p', '-c', String(o.loadCpu), String(process.pid)], { stdio: 'ignore' });
@@ -210,6 +226,7 @@ async function main() {
   const servers = {};
   for (const n of values.servers.split(',').filter(Boolean)) {
     if (!SERVERS[n]) throw new Error(`unknown server ${n} (known: ${Object.keys(SERVERS).join(', ')}; or use --cmd)`);
+    SERVERS[n].check?.(); // a missing peer fails now, not after the other servers' runs
     servers[n] = SERVERS[n];
   }
   for (const c of values.cmd) {

@@ -1,8 +1,10 @@
 // Servers the benchmark can put under load, each started on loopback ports in its own temp dir and pinned
-// to one core with taskset: tsrs (this repo), nginx with Debian's libnginx-mod-rtmp, node-media-server
-// from npm, or any command (`--cmd`). Only what runs the server lives here; the load is elsewhere.
+// to one core with taskset: tsrs (this repo), SRS (a binary built by hand, SRS_BIN), nginx with Debian's
+// libnginx-mod-rtmp, node-media-server from npm, or any command (`--cmd`). A server can also be held to a
+// CPU quota (a cgroup), which is how the multi-process runs compare capacity. Only what runs the server
+// lives here; the load is elsewhere.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +43,7 @@ export function tsrsConfig(ports, variant = 'default', hls = false) {
 listen              127.0.0.1:${ports.rtmp};
 max_connections     12000;
 daemon              off;
+pid                 ./server.pid;
 srs_log_tank        file;
 srs_log_file        ./tsrs.log;
 http_api { enabled off; }
@@ -150,17 +153,33 @@ export const SERVERS = {
     start(ports, dir, opts) {
       writeFileSync(join(dir, 'tsrs.conf'), tsrsConfig(ports, opts.variant, opts.proto === 'hls'));
       const node = [process.execPath, ...(opts.nodeFlags ?? []), ...(opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [])];
-      return spawnPinned(opts.cpu, [...node, join(REPO, 'dist', 'src', 'cli', 'main.js'), '-c', 'tsrs.conf'], dir);
+      const env = opts.workers > 1 ? { ...process.env, TSRS_WORKERS: String(opts.workers) } : process.env;
+      return spawnPinned(opts.cpu, [...node, join(REPO, 'dist', 'src', 'cli', 'main.js'), '-c', 'tsrs.conf'], dir, { env, quotaPct: opts.quotaPct });
+    },
+  },
+  // SRS reads the same config format (that is the point of tsrs), so it gets tsrs's generated config. It is
+  // not packaged for Debian or npm: build it from source by hand (docs/performance.md) and set SRS_BIN.
+  srs: {
+    protos: ['rtmp', 'flv', 'hls'],
+    check() {
+      const bin = process.env.SRS_BIN;
+      if (!bin || !existsSync(bin)) throw new Error('SRS is not built here: set SRS_BIN to the objs/srs binary (see docs/performance.md)');
+    },
+    start(ports, dir, opts) {
+      const bin = process.env.SRS_BIN;
+      const variant = opts.variant === 'hlsmem' ? 'default' : opts.variant; // SRS 4+ has no hls_storage ram
+      writeFileSync(join(dir, 'srs.conf'), tsrsConfig(ports, variant, opts.proto === 'hls'));
+      return spawnPinned(opts.cpu, [bin, '-c', join(dir, 'srs.conf')], dir, { quotaPct: opts.quotaPct });
     },
   },
   nginx: {
     protos: ['rtmp', 'hls'],
+    check: ensureNginx,
     start(ports, dir, opts) {
-      ensureNginx();
       mkdirSync(join(dir, 'html', 'live'), { recursive: true });
       mkdirSync(join(dir, 'tmp'), { recursive: true });
       writeFileSync(join(dir, 'nginx.conf'), nginxConfig(ports, dir, opts.proto === 'hls'));
-      return spawnPinned(opts.cpu, ['/usr/sbin/nginx', '-p', `${dir}/`, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')], dir);
+      return spawnPinned(opts.cpu, ['/usr/sbin/nginx', '-p', `${dir}/`, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')], dir, { quotaPct: opts.quotaPct });
     },
   },
   nms: {
@@ -168,7 +187,7 @@ export const SERVERS = {
     start(ports, dir, opts) {
       const app = ensureNms();
       writeFileSync(join(dir, 'nms.json'), JSON.stringify(nmsConfig(ports, dir), null, 2));
-      return spawnPinned(opts.cpu, [process.execPath, app, '-c', join(dir, 'nms.json'), '--no-admin'], dir);
+      return spawnPinned(opts.cpu, [process.execPath, app, '-c', join(dir, 'nms.json'), '--no-admin'], dir, { quotaPct: opts.quotaPct });
     },
   },
 };
@@ -183,14 +202,61 @@ export function commandServer(command, protos) {
     protos,
     start(ports, dir, opts) {
       const cmd = command.replaceAll('{rtmp}', ports.rtmp).replaceAll('{http}', ports.http).replaceAll('{dir}', dir);
-      return spawnPinned(opts.cpu, ['sh', '-c', `exec ${cmd}`], dir);
+      return spawnPinned(opts.cpu, ['sh', '-c', `exec ${cmd}`], dir, { quotaPct: opts.quotaPct });
     },
   };
 }
 
-function spawnPinned(cpu, argv, cwd) {
-  const full = cpu === undefined ? argv : ['taskset', '-c', String(cpu), ...argv];
-  return spawn(full[0], full.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Start argv pinned to `cpu` (a core or a list such as "0,1"). With `quotaPct` the process and everything
+ * it forks run in a new cgroup limited to that much CPU time (% of one core, over all its cores): the
+ * shell moves itself into the group before exec, so not even the first instruction runs outside it.
+ */
+function spawnPinned(cpu, argv, cwd, { env = process.env, quotaPct } = {}) {
+  let full = cpu === undefined ? argv : ['taskset', '-c', String(cpu), ...argv];
+  let cgroup = null;
+  if (quotaPct) {
+    cgroup = makeCpuCgroup(quotaPct);
+    full = ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup, ...full];
+  }
+  const proc = spawn(full[0], full.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (cgroup) proc.once('exit', () => removeCgroup(cgroup));
+  return proc;
+}
+
+const CGROUP_V1_CPU = '/sys/fs/cgroup/cpu';
+const CGROUP_V2 = '/sys/fs/cgroup';
+const CFS_PERIOD_US = 100_000;
+
+/** A cgroup (v1 cpu controller, else v2) whose members together get `pct`% of one core. Needs root. */
+function makeCpuCgroup(pct) {
+  const quota = Math.round((CFS_PERIOD_US * pct) / 100);
+  const name = `tsrs-bench-${process.pid}-${Date.now()}`;
+  if (existsSync(join(CGROUP_V1_CPU, 'cpu.cfs_quota_us'))) {
+    const dir = join(CGROUP_V1_CPU, name);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
+    writeFileSync(join(dir, 'cpu.cfs_quota_us'), String(quota));
+    return dir;
+  }
+  if (existsSync(join(CGROUP_V2, 'cgroup.controllers'))) {
+    const dir = join(CGROUP_V2, name);
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'cpu.max'), `${quota} ${CFS_PERIOD_US}`);
+    return dir;
+  }
+  throw new Error('--cpu-quota needs a cgroup cpu controller (/sys/fs/cgroup/cpu or cgroup v2) and root');
+}
+
+function removeCgroup(dir) {
+  // The group can only go once its last process has; a straggler keeps it, which is harmless.
+  setTimeout(() => {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // still busy or already gone
+    }
+  }, 500).unref();
 }
 
 export async function waitForPort(port, timeoutMs = 15_000) {
