@@ -26,6 +26,9 @@ export async function freePort() {
   });
 }
 
+/** What `npm start` and the tsrs bin pass to node (package.json, src/cli/main.ts): the bench measures that. */
+const TSRS_NODE_FLAGS = ['--max-semi-space-size=8'];
+
 /** tsrs vhost variants: SRS defaults, or the low-latency mode of the issue. */
 const TSRS_VHOST = {
   default: '',
@@ -152,7 +155,8 @@ export const SERVERS = {
     protos: ['rtmp', 'flv', 'hls'],
     start(ports, dir, opts) {
       writeFileSync(join(dir, 'tsrs.conf'), tsrsConfig(ports, opts.variant, opts.proto === 'hls'));
-      const node = [process.execPath, ...(opts.nodeFlags ?? []), ...(opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [])];
+      // TSRS_NODE_FLAGS first, so that --node-flags can override them (V8 takes the last value).
+      const node = [process.execPath, ...TSRS_NODE_FLAGS, ...(opts.nodeFlags ?? []), ...(opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [])];
       const env = opts.workers > 1 ? { ...process.env, TSRS_WORKERS: String(opts.workers) } : process.env;
       return spawnPinned(opts.cpu, [...node, join(REPO, 'dist', 'src', 'cli', 'main.js'), '-c', 'tsrs.conf'], dir, { env, quotaPct: opts.quotaPct });
     },

@@ -119,7 +119,12 @@ describe('running', () => {
     try {
       await waitListening(port);
       const log = join(dir, 'objs', 'srs.log');
-      assert.match(readFileSync(log, 'utf8'), /\[Trace\]\[\d+\]\[[0-9a-z]{8}\] RTMP listen at/);
+      // The port can accept before the file write of the line lands: wait for it (bounded).
+      const listenLine = /\[Trace\]\[\d+\]\[[0-9a-z]{8}\] RTMP listen at/;
+      for (const until = Date.now() + 5000; !(existsSync(log) && listenLine.test(readFileSync(log, 'utf8'))) && Date.now() < until; ) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.match(readFileSync(log, 'utf8'), listenLine);
       renameSync(log, `${log}.1`);
       p.kill('SIGUSR1');
       // A client connecting produces new lines, which must land in the new file.
@@ -138,6 +143,14 @@ describe('running', () => {
       p.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('npm start and the tsrs bin cap V8\'s young generation the same way (RSS, docs/performance.md)', () => {
+    const flag = '--max-semi-space-size=8';
+    const pkg = JSON.parse(readFileSync(join(repoRoot(), 'package.json'), 'utf8')) as { scripts: { start: string } };
+    assert.ok(pkg.scripts.start.startsWith(`node ${flag} `), pkg.scripts.start);
+    const shebang = readFileSync(join(repoRoot(), 'dist', 'src', 'cli', 'main.js'), 'utf8').split('\n')[0];
+    assert.equal(shebang, `#!/usr/bin/env -S node ${flag}`);
   });
 
   test('npm start runs conf/srs.conf from the repo (RTMP 1935)', async (t) => {
