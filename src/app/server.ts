@@ -18,6 +18,7 @@ import type { HttpMux } from './http/http-mux.js';
 import { ForwardService } from './forward/index.js';
 import { ClusterService } from './edge/index.js';
 import { FfmpegService } from './ffmpeg/index.js';
+import { MeshNode, meshTokenAdmits, type MeshOptions } from './mesh/index.js';
 
 /** Knobs that are not in SRS's config format (tsrs extensions, set by the CLI from TSRS_* env vars). */
 export interface ServerOptions {
@@ -29,6 +30,8 @@ export interface ServerOptions {
   hooksNotifyAttempts?: number;
   /** Limits of every HTTP listener (TSRS_HTTP_* env vars; tests use short timeouts). */
   httpLimits?: Partial<HttpLimits>;
+  /** Worker mesh (a node:cluster worker of TSRS_WORKERS > 1): the token, this worker's id and the IPC. */
+  mesh?: MeshOptions;
 }
 
 /** Bound ports by listener (the real ones when the config says port 0). */
@@ -56,11 +59,16 @@ export class Server {
   readonly cluster: ClusterService;
   /** vhost transcode/exec and ingest: supervised ffmpeg and exec processes. */
   readonly ffmpeg: FfmpegService;
+  /** Worker mesh: report publishes to the primary and relay streams other workers own (multi-process mode). */
+  readonly mesh: MeshNode | null;
   private current: SrsConfig;
   private sampler: NodeJS.Timeout | null = null;
 
+  private readonly meshToken: string;
+
   constructor(config: SrsConfig, logWriter?: LogWriter, options: ServerOptions = {}) {
     this.current = config;
+    this.meshToken = options.mesh?.token ?? '';
     this.logWriter =
       logWriter ??
       new LogWriter({ tank: config.log.tank, level: config.log.level, file: config.log.file, utcTime: config.utcTime });
@@ -98,6 +106,7 @@ export class Server {
     this.ctx.registry.addPublishListener(this.ffmpeg);
     this.http = new HttpServers(this.ctx, { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits });
     this.http.memoryFiles = this.hls.memory;
+    this.mesh = options.mesh ? new MeshNode(this.ctx, options.mesh).register() : null;
   }
 
   /** Routes of the HTTP API port; the api layer registers its handlers here. */
@@ -148,6 +157,16 @@ export class Server {
 
   async start(): Promise<void> {
     for (const w of this.current.warnings) this.ctx.log.warn(`config: ${w}`);
+    if (this.mesh) {
+      // The relay port first, so the primary knows it before any publish of this worker is reported.
+      const token = this.meshToken;
+      this.mesh.ready(await this.rtmp.listenRelay({ admits: (param) => meshTokenAdmits(token, param) }));
+      for (const v of this.current.vhosts.values()) {
+        if (v.enabled && v.hls.enabled && v.hls.storage === 'ram') {
+          this.ctx.log.warn(`mesh: vhost ${v.name} has hls_storage ram: only the worker that has the publisher holds the files, so HLS requests that land on another worker get 404; use hls_storage both (or disk) with several workers`);
+        }
+      }
+    }
     // HTTP first: once "RTMP listen at" is logged every port is ready.
     await this.http.start();
     await this.rtmp.listen(this.current.listen);
@@ -172,6 +191,7 @@ export class Server {
     // Outbound connections (forwards, edge pulls and relays) go before the listeners.
     this.forward.close();
     this.cluster.close();
+    this.mesh?.close();
     await Promise.all([this.rtmp.close(true), this.http.stop()]);
   }
 }

@@ -10,7 +10,7 @@ import { registerApiRoutes, type ReloadStatus } from '../api/index.js';
 import { TsrsError } from '../core/errors.js';
 import type { HttpLimits } from '../transport/http-listener.js';
 import { parseArgs, USAGE } from './args.js';
-import { isWorker, runPrimary, workersWanted } from './workers.js';
+import { isWorker, meshWanted, runPrimary, workerMesh, workersWanted } from './workers.js';
 
 function load(args: { configFile: string; envOnly: boolean }): SrsConfig {
   return args.envOnly ? loadConfigFromEnv(process.env) : loadConfigFile(args.configFile, process.env);
@@ -58,6 +58,7 @@ async function main(): Promise<number> {
     writePidFile(config.pid, { warn: say });
     runPrimary({
       workers,
+      mesh: meshWanted(process.env),
       log: say,
       onAllExited: () => {
         removePidFile(config.pid);
@@ -69,13 +70,29 @@ async function main(): Promise<number> {
   }
 
   const env = process.env;
+  const mesh = workerMesh(env);
+  // The token stays out of the env of anything this worker spawns (ffmpeg, exec).
+  delete env.TSRS_MESH_TOKEN;
   const server = new Server(config, undefined, {
     hooksSecret: env.TSRS_HOOKS_SECRET || undefined,
     hooksTimeoutMs: env.TSRS_HOOKS_TIMEOUT_MS ? Number(env.TSRS_HOOKS_TIMEOUT_MS) : undefined,
     hooksNotifyAttempts: env.TSRS_HOOKS_NOTIFY_ATTEMPTS ? Number(env.TSRS_HOOKS_NOTIFY_ATTEMPTS) : undefined,
     httpLimits: httpLimitsFromEnv(env),
+    mesh: mesh
+      ? {
+          ...mesh,
+          // A closed IPC channel (the primary is gone) is reported to the callback, not thrown at us.
+          send: (msg) => void process.send?.(msg, undefined, undefined, (err: Error | null) => {
+            if (err) process.stderr.write(`tsrs: mesh: cannot tell the primary (${msg.type}): ${err.message}\n`);
+          }),
+        }
+      : undefined,
   });
   const log = server.ctx.log;
+  if (server.mesh) {
+    const node = server.mesh;
+    process.on('message', (msg: unknown) => node.receive(msg));
+  }
 
   // One reload path for SIGHUP and the raw API (rpc=reload); rpc=reload-fetch reports the last outcome.
   let lastReload: ReloadStatus = { err: 0, msg: 'Success', state: 0, rid: '' };

@@ -95,6 +95,11 @@ export function normalizeAddress(addr: string): string {
 export interface ListenEndpoint {
   host: string;
   port: number;
+  /**
+   * Bind this socket in this process even in a node:cluster worker (by default a worker's listen is
+   * shared through the primary, which hands connections round-robin to every worker).
+   */
+  exclusive?: boolean;
 }
 
 /** Listens on several endpoints and hands each accepted socket over. */
@@ -111,7 +116,7 @@ export class TcpListener {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         // IPv6 "::" also takes IPv4 unless ipv6Only; matches SRS binding all families for port-only listens.
-        server.listen({ host: ep.host, port: ep.port, backlog: 1024 }, () => {
+        server.listen({ host: ep.host, port: ep.port, backlog: 1024, exclusive: ep.exclusive === true }, () => {
           server.off('error', reject);
           resolve();
         });

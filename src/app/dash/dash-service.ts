@@ -90,7 +90,8 @@ export class DashService implements PublishListener {
     if (this.closed) return;
     const config = this.ctx.config();
     for (const source of this.ctx.registry.all()) {
-      if (!source.isPublishing) continue;
+      // Only publishes this listener follows (not edge proxies, not worker-mesh relays).
+      if (!source.isPublishing || !this.ctx.registry.follows(this, source)) continue;
       const vhost = dashVhost(config, source.vhost);
       const stream = this.streams.get(source.key);
       const running = stream !== undefined && stream.isRunningFor(source);

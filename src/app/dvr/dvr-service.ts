@@ -201,7 +201,8 @@ export class DvrService implements PublishListener {
   /** Config reloaded: start recording streams whose vhost now has DVR on, stop those where it is off. */
   reload(): void {
     for (const source of this.ctx.registry.all()) {
-      if (!source.isPublishing) continue;
+      // Only publishes this listener follows (not edge proxies, not worker-mesh relays).
+      if (!source.isPublishing || !this.ctx.registry.follows(this, source)) continue;
       const vhost = resolveVhost(this.ctx.config(), source.vhost);
       const wanted = !!vhost?.dvr.enabled && dvrAppliesTo(vhost.dvr.apply, source.app, source.stream);
       const has = this.recorders.has(source);

@@ -106,7 +106,7 @@ export class FfmpegService implements PublishListener {
     const config = this.ctx.config();
     const live = new Set<string>();
     for (const source of this.ctx.registry.all()) {
-      if (!source.isPublishing || source.isEdge) continue;
+      if (!source.isPublishing || !this.ctx.registry.follows(this, source)) continue;
       live.add(source.key);
       const jobs = this.streams.get(source.key);
       if (!jobs) {

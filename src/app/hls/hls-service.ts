@@ -104,7 +104,8 @@ export class HlsService implements PublishListener {
   reload(): void {
     if (this.closed) return;
     for (const source of this.ctx.registry.all()) {
-      if (!source.isPublishing || this.streams.get(source.key)?.publishing) continue;
+      // Only publishes this listener follows (not edge proxies, not worker-mesh relays).
+      if (!source.isPublishing || !this.ctx.registry.follows(this, source) || this.streams.get(source.key)?.publishing) continue;
       this.onPublish(source);
     }
   }

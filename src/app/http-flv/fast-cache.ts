@@ -26,6 +26,8 @@ class AudioCache implements Sink {
 }
 
 export class AudioFastCaches implements PublishListener {
+  /** A worker-mesh relay has HTTP-AAC/MP3 listeners of its own: they want the cache too. */
+  readonly relay = true;
   private readonly caches = new Map<LiveSource, AudioCache>();
   constructor(private readonly ctx: ServerContext) {
     ctx.registry.addPublishListener(this);

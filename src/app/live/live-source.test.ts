@@ -210,3 +210,23 @@ test('publish listeners skip edge sources unless they ask for them', () => {
   origin.startPublish(p);
   assert.deepEqual(calls, ['edge', 'edge-', 'hls', 'edge']);
 });
+
+test('publish listeners skip worker-mesh relays unless they ask for them, unpublish included', () => {
+  const reg = new SourceRegistry(quiet);
+  const calls: string[] = [];
+  reg.addPublishListener({ onPublish: () => calls.push('hls'), onUnpublish: () => calls.push('hls-') });
+  reg.addPublishListener({ relay: true, onPublish: () => calls.push('cache'), onUnpublish: () => calls.push('cache-') });
+  const s = reg.obtain('__defaultVhost__', 'live', 'r', opts);
+  const relay = { ...publisher('relay'), relay: true as const };
+  s.startPublish(relay);
+  assert.equal(s.isRelay, true);
+  // Another publisher is refused while the relay holds the source, as a second publisher would be.
+  assert.throws(() => s.startPublish(publisher('local')), /busy/);
+  s.stopPublish(relay);
+  assert.deepEqual(calls, ['cache', 'cache-']);
+  const local = publisher('local');
+  s.startPublish(local);
+  assert.equal(s.isRelay, false);
+  s.stopPublish(local);
+  assert.deepEqual(calls, ['cache', 'cache-', 'hls', 'cache', 'hls-', 'cache-']);
+});

@@ -10,6 +10,12 @@ export interface Publisher {
   readonly id: string;
   /** Forcibly stop publishing (API kick-off, shutdown). */
   kick(reason: string): void;
+  /**
+   * A relay of a stream published in another worker of the same server (worker mesh): the owner worker
+   * runs the publish features (HLS, DVR, forward, hooks...), so only listeners that ask for relayed
+   * publishes (PublishListener.relay) follow it here.
+   */
+  readonly relay?: boolean;
 }
 
 export interface SourceOptions {
@@ -51,6 +57,8 @@ export interface SourceCounters {
  */
 export class LiveSource {
   private publisher: Publisher | null = null;
+  /** The current (or, once it left, the last) publisher was a relay (Publisher.relay). */
+  private relayed = false;
   private readonly sinks = new Set<Sink>();
   /** Attached sinks that are viewers (Sink.viewer): their count going 0 -> 1 -> 0 is the source's demand. */
   private viewerCount = 0;
@@ -109,6 +117,14 @@ export class LiveSource {
     return this.options.edge === true;
   }
 
+  /**
+   * The publish is a worker-mesh relay (Publisher.relay) of a stream another worker owns. Stays as it was
+   * after the publisher leaves, so unpublish listeners see what the publish was.
+   */
+  get isRelay(): boolean {
+    return this.relayed;
+  }
+
   get sequenceHeaders(): { video: VideoFrame | null; audio: AudioFrame | null; metadata: DataFrame | null } {
     return { video: this.videoHeader, audio: this.audioHeader, metadata: this.metadata };
   }
@@ -124,6 +140,7 @@ export class LiveSource {
   startPublish(publisher: Publisher, info?: PublishInfo): void {
     if (this.publisher) throw new StreamBusyError(`stream ${this.key} is busy`);
     this.publisher = publisher;
+    this.relayed = publisher.relay === true;
     if (info) this.publishInfo = info;
     this.sourceId = publisher.id;
     this.gop.clear();
@@ -236,6 +253,11 @@ export interface PublishListener {
   onUnpublish(source: LiveSource): void;
   /** Also follow proxied sources of edge vhosts (SourceOptions.edge); by default they are skipped. */
   readonly edge?: boolean;
+  /**
+   * Also follow worker-mesh relays (Publisher.relay); by default they are skipped, as the worker that
+   * owns the publish runs the feature (two workers must not write the same HLS or DVR files).
+   */
+  readonly relay?: boolean;
 }
 
 /**
@@ -276,10 +298,15 @@ export class SourceRegistry {
     }
   }
 
+  /** Whether a publish listener follows this source's publish (edge and relay sources only when it asks). */
+  follows(l: PublishListener, source: LiveSource): boolean {
+    return (!source.isEdge || l.edge === true) && (!source.isRelay || l.relay === true);
+  }
+
   /** Called by LiveSource when its publish state changes. */
   notifyPublish(source: LiveSource, publishing: boolean): void {
     for (const l of this.listeners) {
-      if (source.isEdge && !l.edge) continue;
+      if (!this.follows(l, source)) continue;
       try {
         if (publishing) l.onPublish(source);
         else l.onUnpublish(source);

@@ -14,7 +14,7 @@ import { streamKey, type LiveSource, type Publisher } from '../live/live-source.
 import type { HookClientInfo } from '../hooks/http-hooks.js';
 import { checkRefer, checkSecurity } from '../security/access.js';
 import type { ClientStat, ClientType } from '../stats/stats.js';
-import { RtmpPlaySink } from './rtmp-play-sink.js';
+import { RelayPlaySink, RtmpPlaySink } from './rtmp-play-sink.js';
 import { sourceOptionsOf, viewerOptionsOf } from '../live/source-options.js';
 import type { ClusterRequest } from '../live/cluster-hooks.js';
 import type { Amf0Value } from '../../kernel/format/amf0.js';
@@ -31,6 +31,17 @@ function hasBravoAtc(values: Amf0Value[]): boolean {
 const IDLE_SETUP_TIMEOUT_MS = 30_000;
 const WINDOW_ACK_SIZE = 2_500_000;
 const PEER_BANDWIDTH = 2_500_000;
+
+/**
+ * A connection on a worker's private relay listener (worker mesh): another worker of the same server
+ * pulling a stream this worker owns. It may only play, and only when `admits` accepts the play's query
+ * (the mesh token); security, refer, HTTP hooks and max_connections do not apply, and it is no client in
+ * the stats (viewers are counted in the worker they connected to).
+ */
+export interface RelayMode {
+  /** Whether the play's query (with its leading `?`) carries the right secret. */
+  admits(param: string): boolean;
+}
 
 type Role =
   | { kind: 'none' }
@@ -53,6 +64,7 @@ export class RtmpConnection {
     private readonly conn: TcpConnection,
     private readonly ctx: ServerContext,
     readonly log: Logger,
+    private readonly relay?: RelayMode,
   ) {
     this.session = new RtmpServerSession({ random: ctx.random, nowMs: ctx.now });
     const self = this;
@@ -74,7 +86,7 @@ export class RtmpConnection {
       kick: (reason: string) => self.close(`kicked: ${reason}`),
       droppedFrames: () => (self.role.kind === 'play' ? self.role.sink.droppedFrames : 0),
     };
-    ctx.stats.addClient(this.stat);
+    if (!relay) ctx.stats.addClient(this.stat);
     this.setupTimer = setTimeout(() => this.close('timeout waiting for publish or play'), IDLE_SETUP_TIMEOUT_MS);
     conn.attach({
       onData: (bytes) => this.onData(bytes),
@@ -289,6 +301,10 @@ export class RtmpConnection {
 
   private async onPublish(streamId: number, streamName: string, fmle: boolean): Promise<void> {
     if (this.role.kind !== 'none') this.stopRole('republish');
+    if (this.relay) {
+      this.session.rejectPublish(streamId, StatusCode.PublishDenied, 'publish denied: the mesh relay port only serves relay plays');
+      throw new TsrsError(ErrorCode.RtmpAccessDenied, `mesh: refused a publish on the relay port from ${this.conn.remoteAddress}:${this.conn.remotePort}`);
+    }
     const req = this.request(streamName);
     const v = this.vhost!;
     try {
@@ -364,6 +380,7 @@ export class RtmpConnection {
     if (this.role.kind !== 'none') this.stopRole('play again');
     const req = this.request(streamName);
     const v = this.vhost!;
+    if (this.relay) return this.onRelayPlay(streamId, req);
     try {
       await this.connectGate(req);
       checkSecurity(v.security, 'play', this.conn.remoteAddress);
@@ -414,6 +431,32 @@ export class RtmpConnection {
     source.addSink(sink, { param: req.param });
   }
 
+  /** A worker-mesh relay pull (RelayMode): the token decides, no hook or access rule applies. */
+  private onRelayPlay(streamId: number, req: RtmpRequest): void {
+    if (!this.relay!.admits(req.param)) {
+      this.session.rejectPlay(streamId, StatusCode.PlayFailed, 'play denied: not a mesh relay');
+      throw new TsrsError(
+        ErrorCode.RtmpAccessDenied,
+        `mesh: refused a play of ${streamKey(this.vhost!.name, req.app, req.stream)} on the relay port from ${this.conn.remoteAddress}:${this.conn.remotePort}: missing or wrong mesh token`,
+      );
+    }
+    const v = this.vhost!;
+    const source = this.sourceFor(req);
+    // The relaying worker corrects jitter for its own viewers: the relay keeps the publisher's timestamps.
+    const sink = new RelayPlaySink(this.log.cid, this.conn, this.session.encoder, streamId, { ...viewerOptionsOf(v, source), jitter: 'off' }, this.log, {
+      hopeless: (reason: string) => this.close(reason, true),
+      publishNotify: () => undefined,
+      unpublishNotify: () => undefined,
+    });
+    this.describe(req, 'rtmp-play');
+    this.role = { kind: 'play', source, streamId, sink, hook: this.hookInfo(req, source) };
+    this.clearSetupTimer();
+    this.session.acceptPlay(streamId, req.stream);
+    this.flushSession();
+    this.log.trace(`mesh: relay play ${source.key} from ${this.conn.remoteAddress}:${this.conn.remotePort}${source.isPublishing ? `, source_id=${source.sourceId}` : ', waiting for the publisher'}`);
+    source.addSink(sink);
+  }
+
   private stopRole(why: string): void {
     const role = this.role;
     this.role = { kind: 'none' };
@@ -428,8 +471,8 @@ export class RtmpConnection {
       role.sink.close();
       role.source.removeSink(role.sink);
       this.ctx.registry.release(role.source);
-      this.log.trace(`RTMP stop play ${role.source.key} (${why})`);
-      void this.ctx.hooks.notify(this.vhost!.httpHooks, 'on_stop', role.hook, this.log);
+      this.log.trace(`${this.relay ? 'mesh: stop relay play' : 'RTMP stop play'} ${role.source.key} (${why})`);
+      if (!this.relay) void this.ctx.hooks.notify(this.vhost!.httpHooks, 'on_stop', role.hook, this.log);
     }
     this.stat.publish = false;
   }
@@ -451,8 +494,10 @@ export class RtmpConnection {
     this.clearSetupTimer();
     this.stopRole(reason);
     this.session.close();
-    this.ctx.stats.removeClient(this.stat.id);
-    this.ctx.connections--;
+    if (!this.relay) {
+      this.ctx.stats.removeClient(this.stat.id);
+      this.ctx.connections--;
+    }
     if (this.hookedConnect && this.vhost) {
       void this.ctx.hooks.notify(this.vhost.httpHooks, 'on_close', this.hookedConnect, this.log, {
         send_bytes: this.conn.bytesOut,

@@ -43,3 +43,8 @@ export class RtmpPlaySink extends QueuedSink {
     this.conn.write(out);
   }
 }
+
+/** The play side of a worker-mesh relay: it feeds another worker, so it is no viewer here (no demand). */
+export class RelayPlaySink extends RtmpPlaySink {
+  override readonly viewer = false;
+}

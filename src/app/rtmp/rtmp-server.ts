@@ -2,10 +2,12 @@
 import { newContextId } from '../../core/logger.js';
 import { TcpListener, type ListenEndpoint, type TcpConnection } from '../../transport/tcp.js';
 import type { ServerContext } from '../context.js';
-import { RtmpConnection } from './rtmp-connection.js';
+import { RtmpConnection, type RelayMode } from './rtmp-connection.js';
 
 export class RtmpServer {
   private listener: TcpListener | null = null;
+  /** The worker-mesh relay listener (127.0.0.1, this process only), when the mesh is on. */
+  private relayListener: TcpListener | null = null;
   private readonly live = new Set<RtmpConnection>();
 
   constructor(private readonly ctx: ServerContext) {}
@@ -36,6 +38,30 @@ export class RtmpServer {
     this.ctx.log.trace(`RTMP listen at ${endpoints.map((e) => `${e.host}:${e.port}`).join(', ')} (reload)`);
   }
 
+  /**
+   * Worker mesh: listen on 127.0.0.1, on a port of this process alone (exclusive, not shared by
+   * node:cluster), for other workers' relay pulls; returns the port.
+   */
+  async listenRelay(relay: RelayMode): Promise<number> {
+    const listener = new TcpListener([{ host: '127.0.0.1', port: 0, exclusive: true }], (conn) => this.acceptRelay(conn, relay));
+    await listener.listen();
+    this.relayListener = listener;
+    const port = listener.ports[0]!;
+    this.ctx.log.trace(`mesh: relay listen at 127.0.0.1:${port}`);
+    return port;
+  }
+
+  get relayPort(): number | undefined {
+    return this.relayListener?.ports[0];
+  }
+
+  private acceptRelay(conn: TcpConnection, relay: RelayMode): void {
+    // Not a client: no max_connections, no count (the viewers it serves are counted where they connected).
+    const rtmp = new RtmpConnection(conn, this.ctx, this.ctx.log.child(newContextId()), relay);
+    this.live.add(rtmp);
+    conn.socket.once('close', () => this.live.delete(rtmp));
+  }
+
   get ports(): number[] {
     return this.listener?.ports ?? [];
   }
@@ -62,6 +88,8 @@ export class RtmpServer {
   async close(closeClients: boolean): Promise<void> {
     await this.listener?.close();
     this.listener = null;
+    await this.relayListener?.close();
+    this.relayListener = null;
     if (closeClients) for (const c of this.live) c.close('server shutdown');
   }
 }
