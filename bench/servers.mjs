@@ -252,15 +252,13 @@ function makeCpuCgroup(pct) {
   throw new Error('--cpu-quota needs a cgroup cpu controller (/sys/fs/cgroup/cpu or cgroup v2) and root');
 }
 
-function removeCgroup(dir) {
-  // The group can only go once its last process has; a straggler keeps it, which is harmless.
-  setTimeout(() => {
-    try {
-      rmdirSync(dir);
-    } catch {
-      // still busy or already gone
-    }
-  }, 500).unref();
+/** The group can only go once its last process has (workers exit just after their primary): retry a while. */
+function removeCgroup(dir, triesLeft = 20) {
+  try {
+    rmdirSync(dir);
+  } catch (err) {
+    if (err.code === 'EBUSY' && triesLeft > 0) setTimeout(() => removeCgroup(dir, triesLeft - 1), 100);
+  }
 }
 
 export async function waitForPort(port, timeoutMs = 15_000) {

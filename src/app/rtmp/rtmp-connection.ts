@@ -443,7 +443,11 @@ export class RtmpConnection {
     const v = this.vhost!;
     const source = this.sourceFor(req);
     // The relaying worker corrects jitter for its own viewers: the relay keeps the publisher's timestamps.
-    const sink = new RelayPlaySink(this.log.cid, this.conn, this.session.encoder, streamId, { ...viewerOptionsOf(v, source), jitter: 'off' }, this.log, {
+    // It also merges writes for them, so the relay itself sends every frame at once (mw_latency 0, no
+    // Nagle): one connection per other worker, and without it their viewers would wait two merge intervals.
+    this.conn.setNoDelay(true);
+    const relayOptions = { ...viewerOptionsOf(v, source), jitter: 'off' as const, mwLatencyMs: 0 };
+    const sink = new RelayPlaySink(this.log.cid, this.conn, this.session.encoder, streamId, relayOptions, this.log, {
       hopeless: (reason: string) => this.close(reason, true),
       publishNotify: () => undefined,
       unpublishNotify: () => undefined,
