@@ -74,6 +74,7 @@ async function main(): Promise<number> {
     hooksTimeoutMs: env.TSRS_HOOKS_TIMEOUT_MS ? Number(env.TSRS_HOOKS_TIMEOUT_MS) : undefined,
     hooksNotifyAttempts: env.TSRS_HOOKS_NOTIFY_ATTEMPTS ? Number(env.TSRS_HOOKS_NOTIFY_ATTEMPTS) : undefined,
     httpLimits: httpLimitsFromEnv(env),
+    hlsCacheBytes: hlsCacheBytesFromEnv(env),
   });
   const log = server.ctx.log;
 
@@ -136,6 +137,18 @@ async function main(): Promise<number> {
     return 1;
   }
   return -1;
+}
+
+/** TSRS_HLS_CACHE_MB: the HLS memory cache budget in MiB (fractions allowed; 0 = off); unset or invalid = default. */
+function hlsCacheBytesFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.TSRS_HLS_CACHE_MB;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const mb = Number(raw);
+  if (!Number.isFinite(mb) || mb < 0) {
+    process.stderr.write(`TSRS_HLS_CACHE_MB=${raw} is not a number of MiB >= 0, using the default\n`);
+    return undefined;
+  }
+  return Math.floor(mb * 1024 * 1024);
 }
 
 /** TSRS_HTTP_* limits of every HTTP listener (defaults in transport/http-listener.ts). */
