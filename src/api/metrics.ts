@@ -41,15 +41,23 @@ export class MetricsWriter {
   }
 }
 
+/** HLS answered from memory (app/hls HlsMemoryFiles). */
+export interface HlsMemoryStats {
+  readonly counters: { readonly hits: number; readonly evictions: number };
+  readonly cachedBytes: number;
+  readonly cacheBytes: number;
+}
+
 export interface MetricsInput {
   ctx: ServerContext;
+  hlsMemory?: HlsMemoryStats;
   system: SystemSample;
   buildDate: string;
   label: string;
   tag: string;
 }
 
-export function renderMetrics({ ctx, system, buildDate, label, tag }: MetricsInput): string {
+export function renderMetrics({ ctx, system, buildDate, label, tag, hlsMemory }: MetricsInput): string {
   const w = new MetricsWriter();
   w.family('srs_node_uname_info', 'gauge', 'Labeled system information as provided by the uname system call.', [
     { labels: { sysname: os.type(), nodename: os.hostname(), release: os.release(), version: os.version(), machine: os.machine() }, value: 1 },
@@ -89,6 +97,14 @@ export function renderMetrics({ ctx, system, buildDate, label, tag }: MetricsInp
   w.family('tsrs_process_resident_memory_bytes', 'gauge', 'Resident set size of the tsrs process.', [{ value: mem.rss }]);
   w.family('tsrs_process_heap_used_bytes', 'gauge', 'V8 heap in use.', [{ value: mem.heapUsed }]);
   w.family('tsrs_process_uptime_seconds', 'gauge', 'Seconds since the process started.', [{ value: Math.floor(process.uptime()) }]);
+  if (hlsMemory) {
+    w.family('tsrs_hls_cache_hits_total', 'counter', 'HLS playlist and segment requests answered from memory (the hls_storage disk cache, or hls_storage ram|both).', [
+      { value: hlsMemory.counters.hits },
+    ]);
+    w.family('tsrs_hls_cache_evictions_total', 'counter', 'HLS segments evicted from the hls_storage disk cache to stay within its budget.', [{ value: hlsMemory.counters.evictions }]);
+    w.family('tsrs_hls_cache_bytes', 'gauge', 'Bytes of HLS segments held by the hls_storage disk cache.', [{ value: hlsMemory.cachedBytes }]);
+    w.family('tsrs_hls_cache_budget_bytes', 'gauge', 'Budget of the hls_storage disk cache (TSRS_HLS_CACHE_MB; 0 = off).', [{ value: hlsMemory.cacheBytes }]);
+  }
   w.family('tsrs_connections', 'gauge', 'Open TCP connections over all listeners (max_connections applies to it).', [{ value: ctx.connections }]);
 
   const perStream = (f: (s: (typeof streams)[number]) => number): { labels: Labels; value: number }[] =>

@@ -9,7 +9,7 @@ import { sendRedirect, sendStatus, type HttpHandler, type HttpMux } from '../app
 import { resolveVhost, type Endpoint, type SrsConfig } from '../config/index.js';
 import { SERVER_SIGNATURE, SRS_COMPAT_VERSION, SRS_COMPAT_VERSION_STRING, TSRS_VERSION } from '../core/version.js';
 import { f2, type JsonValue } from './json.js';
-import { renderMetrics } from './metrics.js';
+import { renderMetrics, type HlsMemoryStats } from './metrics.js';
 import { ApiCode, apiRequest, envelope, sendCode, sendJson, sendRaw, type ApiRequest } from './respond.js';
 import {
   clientObject,
@@ -27,6 +27,8 @@ export interface ApiHost {
   readonly ctx: ServerContext;
   readonly httpApiMux: HttpMux;
   readonly httpServerMux: HttpMux;
+  /** HLS served from memory, for /metrics. */
+  readonly hlsMemory?: HlsMemoryStats;
 }
 
 /** SRS's reload report (rpc=reload-fetch): state 0 init, 10 parsing, 20 transforming, 30 applying, 90 finished. */
@@ -547,7 +549,7 @@ export function registerApiRoutes(host: ApiHost, options: ApiOptions = {}): void
     '/metrics',
     api((a) => {
       const exporter = config().exporter;
-      const text = renderMetrics({ ctx, system: sampler.sample(), buildDate: formatDate(built), label: exporter.label, tag: exporter.tag });
+      const text = renderMetrics({ ctx, system: sampler.sample(), buildDate: formatDate(built), label: exporter.label, tag: exporter.tag, hlsMemory: host.hlsMemory });
       sendRaw(a, text, 200, 'text/plain; version=0.0.4; charset=utf-8');
     }),
   );

@@ -8,6 +8,7 @@ import { sourceOptionsOf } from './live/source-options.js';
 import { LogWriter } from './log/srs-logger.js';
 import { RtmpServer } from './rtmp/rtmp-server.js';
 import { HlsService } from './hls/hls-service.js';
+import type { HlsMemoryFiles } from './hls/hls-memory.js';
 import { Stats, statId } from './stats/stats.js';
 import { HttpHooks } from './hooks/http-hooks.js';
 import { DvrService } from './dvr/dvr-service.js';
@@ -32,6 +33,11 @@ export interface ServerOptions {
   httpLimits?: Partial<HttpLimits>;
   /** Worker mesh (a node:cluster worker of TSRS_WORKERS > 1): the token, this worker's id and the IPC. */
   mesh?: MeshOptions;
+  /**
+   * Budget of the in-memory cache of HLS live windows under `hls_storage disk`, bytes, all streams
+   * together (TSRS_HLS_CACHE_MB; default 64 MiB; 0 = off).
+   */
+  hlsCacheBytes?: number;
 }
 
 /** Bound ports by listener (the real ones when the config says port 0). */
@@ -95,7 +101,10 @@ export class Server {
       connections: 0,
     };
     this.rtmp = new RtmpServer(this.ctx);
-    this.hls = new HlsService(this.ctx).register();
+    this.hls = new HlsService(this.ctx, { cacheBytes: options.hlsCacheBytes }).register();
+    if (this.hls.memory.cacheEnabled) {
+      log.trace(`hls: live windows of hls_storage disk are also served from memory, up to ${(this.hls.memory.cacheBytes / 1048576).toFixed(1)} MiB of segments (TSRS_HLS_CACHE_MB)`);
+    }
     this.dvr = new DvrService(this.ctx);
     this.ctx.registry.addPublishListener(this.dvr);
     this.dash = new DashService(this.ctx);
@@ -117,6 +126,11 @@ export class Server {
   /** Routes of the HTTP server port (the same mux as the API's when they share a port). */
   get httpServerMux(): HttpMux {
     return this.http.serverMux;
+  }
+
+  /** HLS served from memory (counters for /metrics). */
+  get hlsMemory(): HlsMemoryFiles {
+    return this.hls.memory;
   }
 
   get ports(): ServerPorts {

@@ -87,6 +87,7 @@ async function main(): Promise<number> {
           }),
         }
       : undefined,
+    hlsCacheBytes: hlsCacheBytesFromEnv(env),
   });
   const log = server.ctx.log;
   if (server.mesh) {
@@ -153,6 +154,18 @@ async function main(): Promise<number> {
     return 1;
   }
   return -1;
+}
+
+/** TSRS_HLS_CACHE_MB: the HLS memory cache budget in MiB (fractions allowed; 0 = off); unset or invalid = default. */
+function hlsCacheBytesFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.TSRS_HLS_CACHE_MB;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const mb = Number(raw);
+  if (!Number.isFinite(mb) || mb < 0) {
+    process.stderr.write(`TSRS_HLS_CACHE_MB=${raw} is not a number of MiB >= 0, using the default\n`);
+    return undefined;
+  }
+  return Math.floor(mb * 1024 * 1024);
 }
 
 /** TSRS_HTTP_* limits of every HTTP listener (defaults in transport/http-listener.ts). */

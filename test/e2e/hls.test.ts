@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ffmpegPublish, probeStreams, run, startServer, type Ports, type PublishKind, type RunningServer } from './harness.js';
+import { ffmpegPublish, probeStreams, run, startServer, startServerWith, type Ports, type PublishKind, type RunningServer } from './harness.js';
 import { decodeAllSegments, firstVideoFrameIsKey, pollUntil, readPlaylist, seqOf, waitHlsClosed, type HlsPlaylist } from './hls-helpers.js';
 
 const FRAGMENT = 2;
@@ -186,3 +186,84 @@ test('unwritable hls_path: a clear error, RTMP players still play', { timeout: 6
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** tsrs_hls_cache_hits_total from /metrics (and the budget gauge). */
+async function cacheMetrics(apiPort: number): Promise<{ hits: number; budget: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
+  const value = (name: string): number => {
+    const m = text.match(new RegExp(`^${name} (\\d+)$`, 'm'));
+    assert.ok(m, `${name} in /metrics`);
+    return Number(m[1]);
+  };
+  return { hits: value('tsrs_hls_cache_hits_total'), budget: value('tsrs_hls_cache_budget_bytes') };
+}
+
+// hls_storage disk (the default) with the in-memory cache of the live window (TSRS_HLS_CACHE_MB, default
+// 64), and with it off: the same bytes as the files on disk either way, counted hits only with the cache
+// and only while the stream publishes.
+for (const cacheMb of [undefined, '0']) {
+  test(`hls_storage disk, TSRS_HLS_CACHE_MB=${cacheMb ?? '(default)'}: HTTP serves the bytes on disk, ${cacheMb === '0' ? 'all from disk' : 'from memory'}`, { timeout: 90_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsrs-hls-cache-'));
+    const server = await startServerWith(
+      (p) => `${hlsConf(p, dir, 'hls_ctx off;')}\nhttp_api { enabled on; listen ${p.api}; }\n`,
+      { env: cacheMb === undefined ? {} : { TSRS_HLS_CACHE_MB: cacheMb } },
+    );
+    const base = `http://127.0.0.1:${server.ports.http}`;
+    try {
+      const start = await cacheMetrics(server.ports.api);
+      assert.equal(start.budget, cacheMb === '0' ? 0 : 64 * 1024 * 1024);
+      assert.equal(start.hits, 0);
+      const pub = ffmpegPublish(`rtmp://127.0.0.1:${server.ports.rtmp}/live/c`, 'h264-aac', 25);
+      let requests = 0;
+      let before: { hits: number };
+      try {
+        await pollUntil('three segments', () => (readPlaylist(join(dir, 'live/c.m3u8'))?.entries.length ?? 0) >= 3, 30_000, 200);
+        // ffprobe plays the live HLS URL.
+        const streams = (await probeStreams(`${base}/live/c.m3u8`)).map((s) => `${s.codec_type}:${s.codec_name}`).sort();
+        assert.deepEqual(streams, ['audio:aac', 'video:h264']);
+        before = await cacheMetrics(server.ports.api);
+        if (cacheMb !== '0') assert.ok(before.hits > 0, 'ffprobe was answered from memory');
+        // Live: the playlist over HTTP is the one on disk (asked again if a new one landed in between).
+        let text = '';
+        for (let i = 0; i < 5; i++) {
+          const r = await fetch(`${base}/live/c.m3u8`);
+          requests++;
+          assert.equal(r.status, 200);
+          assert.equal(r.headers.get('content-type'), 'application/vnd.apple.mpegurl');
+          assert.equal(r.headers.get('cache-control'), 'no-cache');
+          text = await r.text();
+          if (text === readFileSync(join(dir, 'live/c.m3u8'), 'utf8')) break;
+          text = '';
+        }
+        assert.notEqual(text, '', 'the playlist over HTTP is the one on disk');
+        for (const uri of text.split('\n').filter((l) => l.endsWith('.ts')).slice(-2)) {
+          const r = await fetch(`${base}/live/${uri}`);
+          requests++;
+          assert.equal(r.status, 200);
+          assert.equal(r.headers.get('content-type'), 'video/MP2T');
+          const body = Buffer.from(await r.arrayBuffer());
+          assert.equal(Number(r.headers.get('content-length')), body.length);
+          assert.ok(body.equals(readFileSync(join(dir, 'live', uri))), `${uri} over HTTP = on disk`);
+        }
+      } finally {
+        await pub.stop();
+      }
+      const live = await cacheMetrics(server.ports.api);
+      if (cacheMb === '0') assert.equal(live.hits, 0, 'no cache: every answer read the disk');
+      else assert.equal(live.hits - before.hits, requests, 'the playlist and the segments came from memory');
+      // Unpublished, not disposed: the files stay servable, from disk (memory forgets the stream).
+      const p = await waitHlsClosed(join(dir, 'live/c.m3u8'), 'c');
+      assert.equal(await (await fetch(`${base}/live/c.m3u8`)).text(), readFileSync(join(dir, 'live/c.m3u8'), 'utf8'));
+      const seg = Buffer.from(await (await fetch(`${base}/live/${p.entries[0]!.uri}`)).arrayBuffer());
+      assert.ok(seg.equals(readFileSync(join(dir, 'live', p.entries[0]!.uri))));
+      assert.equal((await cacheMetrics(server.ports.api)).hits, live.hits, 'after the unpublish, from disk');
+      // The whole window plays over HTTP.
+      const play = await run('ffmpeg', ['-hide_banner', '-v', 'error', '-live_start_index', '0', '-m3u8_hold_counters', '2', '-i', `${base}/live/c.m3u8`, '-f', 'null', '-'], 60_000);
+      assert.equal(play.code, 0, play.stderr);
+      assert.equal(play.stderr.trim(), '');
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

@@ -29,8 +29,17 @@ type Job = FileOp | { type: 'write'; seq: number; buffers: Buffer[]; bytes: numb
 export interface HlsWriterEvents {
   /** An operation failed (missing files on delete excepted); `seq` when it belongs to a segment. */
   onError(err: unknown, op: FileOp | { type: 'write'; seq: number }): void;
-  /** A segment is complete on disk under its final name. */
-  onSegment?(op: Extract<HlsOp, { type: 'close' }>): void;
+  /**
+   * A segment is complete on disk under its final name; `bytes` are its contents when `keepBytes` asked
+   * for them (unencrypted segments only), else null.
+   */
+  onSegment?(op: Extract<HlsOp, { type: 'close' }>, bytes: Buffer | null): void;
+  /** Asked when a segment is opened: keep its bytes for onSegment (the disk-mode memory cache). */
+  keepBytes?(seq: number): boolean;
+  /** A playlist is on disk under its final name with this text. */
+  onPlaylist?(path: string, text: string): void;
+  /** A file is about to be deleted (called before the unlink, whatever its outcome). */
+  onDelete?(path: string): void;
   /** A segment that was to be listed could not be written (the playlist no longer lists it). */
   onSegmentFailed?(seq: number): void;
   /** A delete failed for another reason than a missing file (worth a warning, not an error policy). */
@@ -47,6 +56,8 @@ interface OpenFile {
   fh: FileHandle | null;
   cipher: Cipher | null;
   failed: boolean;
+  /** The bytes written so far, when the owner wants them at close (references, not copies). */
+  kept: Buffer[] | null;
 }
 
 export class HlsFileWriter {
@@ -175,6 +186,7 @@ export class HlsFileWriter {
       fh: null,
       cipher: op.cipher ? createCipheriv('aes-128-cbc', op.cipher.key, op.cipher.iv) : null,
       failed: false,
+      kept: op.cipher === null && this.events.keepBytes?.(op.seq) === true ? [] : null,
     };
     this.file = file;
     try {
@@ -197,6 +209,7 @@ export class HlsFileWriter {
         await writeAll(f.fh, parts);
       } else {
         await writeAll(f.fh, job.buffers);
+        if (f.kept !== null) for (const b of job.buffers) f.kept.push(b);
       }
       this.counters.bytes += job.bytes;
     } catch (err) {
@@ -229,6 +242,7 @@ export class HlsFileWriter {
   }
 
   private async closeSegment(op: Extract<HlsOp, { type: 'close' }>): Promise<void> {
+    const kept = this.file !== null && this.file.seq === op.seq ? this.file.kept : null;
     const intact = await this.finish(op.seq, false);
     if (!intact) {
       this.failed.add(op.seq);
@@ -244,7 +258,7 @@ export class HlsFileWriter {
       throw err;
     }
     this.counters.segments++;
-    this.events.onSegment?.(op);
+    this.events.onSegment?.(op, kept === null ? null : Buffer.concat(kept));
   }
 
   private async writePlaylist(op: Extract<HlsOp, { type: 'playlist' }>): Promise<void> {
@@ -261,9 +275,11 @@ export class HlsFileWriter {
       await unlink(temp).catch(() => undefined);
       throw err;
     }
+    this.events.onPlaylist?.(op.path, text);
   }
 
   private async remove(path: string): Promise<void> {
+    this.events.onDelete?.(path);
     try {
       await unlink(path);
       this.counters.deletes++;

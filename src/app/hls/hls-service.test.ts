@@ -27,7 +27,7 @@ interface Harness {
   publish(stream?: string): { source: LiveSource; kicked: string[]; stop(): void; send(frames: MediaFrame[]): void };
 }
 
-function harness(hlsBody: string, opts: { maxPendingBytes?: number; extra?: string } = {}): Harness {
+function harness(hlsBody: string, opts: { maxPendingBytes?: number; extra?: string; cacheBytes?: number } = {}): Harness {
   const lines: string[] = [];
   const logger = (cid: string): Logger => ({
     cid,
@@ -54,7 +54,7 @@ function harness(hlsBody: string, opts: { maxPendingBytes?: number; extra?: stri
     hooks: new HttpHooks({ serverId: 'vid-test', serviceId: 'svc', timeoutMs: 1000, notifyAttempts: 1, notifyBackoffMs: 10 }),
     connections: 0,
   };
-  const service = new HlsService(ctx, { maxPendingBytes: opts.maxPendingBytes }).register();
+  const service = new HlsService(ctx, { maxPendingBytes: opts.maxPendingBytes, cacheBytes: opts.cacheBytes }).register();
   return {
     ctx,
     service,
@@ -326,3 +326,97 @@ async function pollFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Every file under `dir`/live with its bytes. */
+function filesOnDisk(dir: string): Map<string, Buffer> {
+  const done = readdirSync(join(dir, 'live')).filter((f) => !f.endsWith('.tmp')); // the segment being written
+  return new Map(done.map((f) => [join(dir, 'live', f), readFileSync(join(dir, 'live', f))]));
+}
+
+test('hls_storage disk: while publishing memory holds exactly the files on disk (window, cleanup, republish); unpublish leaves them to the disk', async () => {
+  const dir = join(root, `m${n++}`);
+  const h = harness(`enabled on; hls_fragment 2; hls_window 4; hls_path ${dir};`);
+  const mem = h.service.memory;
+  /** Every file this publish wrote (segments from `fromSeq`, the playlist) is in memory as on disk, nothing else. */
+  const check = (what: string, fromSeq: number): void => {
+    const disk = [...filesOnDisk(dir)].filter(([f]) => f.endsWith('.m3u8') || Number(/-(\d+)\.ts$/.exec(f)![1]) >= fromSeq);
+    assert.ok(disk.some(([f]) => f.endsWith('.ts')), what);
+    for (const [path, bytes] of disk) assert.ok(mem.has(path) && mem.get(path)!.bytes.equals(bytes), `${what}: ${path} in memory as on disk`);
+    assert.equal(mem.size, disk.length, `${what}: nothing else in memory`);
+    let sum = 0;
+    for (const [path, bytes] of disk) if (path.endsWith('.ts')) sum += bytes.length;
+    assert.equal(mem.cachedBytes, sum, what);
+  };
+  let p = h.publish();
+  p.send(av(11_000));
+  const stream = h.service.stream('/live/cam')!;
+  await stream.writer.idle();
+  check('publishing', 0);
+  assert.ok(!mem.has(join(dir, 'live/cam-0.ts')), 'cleaned up segment dropped');
+  p.stop();
+  await stream.writer.idle();
+  // Unpublished: the files stay on disk (served from there), memory holds nothing of the stream.
+  assert.ok(existsSync(join(dir, 'live/cam.m3u8')));
+  assert.equal(mem.size, 0);
+  assert.equal(mem.cachedBytes, 0);
+  p = h.publish();
+  p.send(av(4500, 20_000));
+  await stream.writer.idle();
+  check('republished', 6);
+  // The republish's playlist, not the one of the first publish.
+  assert.match(mem.get(join(dir, 'live/cam.m3u8'))!.bytes.toString(), /#EXT-X-DISCONTINUITY\n#EXTINF:2.000, no desc\ncam-6.ts\n/);
+  // A reload restart keeps caching (the new publish writes on).
+  h.setConfig(`enabled on; hls_fragment 2; hls_window 4; hls_path ${dir}; hls_dispose 3;`);
+  p.send(streamFrames({ startMs: 24_500, durationMs: 4000 }));
+  await stream.writer.idle();
+  check('restarted', 6);
+  p.stop();
+  await stream.writer.idle();
+  assert.equal(mem.size, 0);
+  stream.push(stream.muxer.dispose());
+  await stream.writer.idle();
+  assert.deepEqual(readdirSync(join(dir, 'live')), []);
+  assert.equal(mem.size, 0);
+});
+
+test('hls_storage disk cache: a small budget keeps the newest segments and every playlist; 0 keeps nothing; hls_keys segments stay on disk', async () => {
+  const dir = join(root, `m${n++}`);
+  const h = harness(`enabled on; hls_fragment 2; hls_window 20; hls_path ${dir};`, { cacheBytes: 1 });
+  const p = h.publish();
+  p.send(av(9000));
+  await h.service.stream('/live/cam')!.writer.idle();
+  assert.ok(h.service.memory.has(join(dir, 'live/cam.m3u8')));
+  assert.equal(h.service.memory.cachedBytes, 0, 'no segment fits in 1 byte');
+  // The same frames give the same segments: the budget below fits exactly the two newest.
+  const sizes = [0, 1, 2, 3].map((i) => readFileSync(join(dir, `live/cam-${i}.ts`)).length);
+  p.stop();
+  await h.service.stream('/live/cam')!.writer.idle();
+
+  const dir2 = join(root, `m${n++}`);
+  const h2 = harness(`enabled on; hls_fragment 2; hls_window 20; hls_path ${dir2};`, { cacheBytes: sizes[2]! + sizes[3]! });
+  const p2 = h2.publish();
+  p2.send(av(9000));
+  await h2.service.stream('/live/cam')!.writer.idle();
+  assert.deepEqual([0, 1, 2, 3].map((i) => h2.service.memory.has(join(dir2, `live/cam-${i}.ts`))), [false, false, true, true]);
+  p2.stop();
+  assert.ok(h2.service.memory.counters.evictions >= 1);
+
+  const dir3 = join(root, `m${n++}`);
+  const h3 = harness(`enabled on; hls_fragment 2; hls_path ${dir3};`, { cacheBytes: 0 });
+  const p3 = h3.publish();
+  p3.send(av(4500));
+  await h3.service.stream('/live/cam')!.writer.idle();
+  assert.ok(existsSync(join(dir3, 'live/cam-1.ts')));
+  assert.equal(h3.service.memory.size, 0);
+  p3.stop();
+
+  const dir4 = join(root, `m${n++}`);
+  const h4 = harness(`enabled on; hls_fragment 2; hls_path ${dir4}; hls_keys on; hls_key_url https://k.example/;`);
+  const p4 = h4.publish();
+  p4.send(av(4500));
+  await h4.service.stream('/live/cam')!.writer.idle();
+  assert.ok(existsSync(join(dir4, 'live/cam-1.ts')));
+  assert.equal(h4.service.memory.has(join(dir4, 'live/cam-1.ts')), false, 'encrypted segments are served from disk');
+  assert.equal(h4.service.memory.get(join(dir4, 'live/cam.m3u8'))!.bytes.toString(), readFileSync(join(dir4, 'live/cam.m3u8'), 'utf8'));
+  p4.stop();
+});

@@ -26,6 +26,11 @@ import { HlsFileWriter, describeOp, type HlsWriterOptions } from './hls-file-wri
 export interface HlsServiceOptions extends HlsWriterOptions {
   /** Time allowed for files to be written on shutdown. */
   closeTimeoutMs?: number;
+  /**
+   * Budget of the in-memory cache of the live window for `hls_storage disk`, bytes, all streams together
+   * (TSRS_HLS_CACHE_MB; default DEFAULT_HLS_CACHE_BYTES; 0 = off, every request reads the disk).
+   */
+  cacheBytes?: number;
 }
 
 /** The muxer settings of one publish from the vhost's hls block. */
@@ -66,14 +71,19 @@ function hlsVhost(config: SrsConfig, vhost: string): VhostConfig | null {
 
 export class HlsService implements PublishListener {
   private readonly streams = new Map<string, HlsStream>();
-  /** Playlists and segments of `hls_storage ram|both` streams, served by the HTTP server. */
-  readonly memory = new HlsMemoryFiles();
+  /**
+   * Playlists and segments the HTTP server answers from memory: all of `hls_storage ram|both` streams,
+   * and the live window of `hls_storage disk` streams within the cache budget.
+   */
+  readonly memory: HlsMemoryFiles;
   private closed = false;
 
   constructor(
     private readonly ctx: ServerContext,
     private readonly options: HlsServiceOptions = {},
-  ) {}
+  ) {
+    this.memory = new HlsMemoryFiles({ cacheBytes: options.cacheBytes, now: () => ctx.now() });
+  }
 
   /** Attach to the source registry (every publish from now on). */
   register(): this {
@@ -152,6 +162,12 @@ export class HlsStream {
 
   /** hls_storage of the current publish (ram/both mirror the files into `memory`). */
   private storage: HlsConfig['storage'] = 'disk';
+  /**
+   * hls_storage disk: files written now go to the memory cache. Only while publishing: at unpublish the
+   * stream's cached files are forgotten and served from disk, so a later publish of the same stream in
+   * another process (TSRS_WORKERS) never meets a stale copy here.
+   */
+  private caching = false;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -164,11 +180,24 @@ export class HlsStream {
     this.writer = new HlsFileWriter(
       {
         onError: (err, op) => this.onWriteError(err, describeOp(op), 'seq' in op ? op.seq : -1),
-        onSegment: (op) => {
+        onSegment: (op, bytes) => {
+          // hls_storage disk: the cache follows the disk (a segment not kept, e.g. encrypted, replaces
+          // whatever memory had at that path). ram|both mirror the muxer's ops instead (push).
+          if (this.storage === 'disk' && this.memory) {
+            if (bytes !== null && this.caching) this.memory.cacheSegment(op.path, bytes, this.key);
+            else this.memory.remove(op.path);
+          }
           this.log.info(`hls: segment ${op.path} seq=${op.seq} duration=${op.durationMs}ms`);
           this.onHls(op);
           this.onHlsNotify(op);
         },
+        keepBytes: () => this.caching && this.storage === 'disk' && this.memory !== undefined && this.memory.cacheEnabled,
+        onPlaylist: (path, text) => {
+          if (this.storage !== 'disk') return;
+          if (this.caching) this.memory?.cachePlaylist(path, Buffer.from(text), this.key);
+          else this.memory?.remove(path);
+        },
+        onDelete: (path) => this.memory?.remove(path),
         onSegmentFailed: (seq) => this.push(this.muxer.forgetSegment(seq)),
         onDeleteFailed: (path, err) => this.log.warn(`hls: delete ${path} failed: ${errorMessage(err)}`),
       },
@@ -202,6 +231,7 @@ export class HlsStream {
     );
     this.hooked = { vhost, client: this.hookClient(source), m3u8: this.muxer.playlistPath, m3u8Url: this.muxer.playlistPath.slice(h.path.length + 1) };
     this.sink = new HlsSink(this, source, vhost.hls, this.ctx);
+    this.caching = true;
     source.addSink(this.sink, { gop: false });
   }
 
@@ -246,6 +276,8 @@ export class HlsStream {
   stop(source: LiveSource): void {
     if (this.source !== source || this.sink === null) return;
     this.detach();
+    this.caching = false;
+    this.memory?.forget(this.key);
     this.push(this.muxer.unpublish());
     this.armDispose();
   }
@@ -261,6 +293,11 @@ export class HlsStream {
     if (source === null || this.sink === null) return;
     this.log.trace(`hls: config changed, ${vhost ? 'restart' : 'disable'} HLS for ${this.key}`);
     this.detach();
+    if (!vhost) {
+      // HLS off for this stream: like an unpublish, its files are left to the disk.
+      this.caching = false;
+      this.memory?.forget(this.key);
+    }
     this.push(this.muxer.unpublish());
     // The new sink gets metadata and sequence headers again from the source (SRS: on_hls_request_sh).
     if (vhost) this.start(source, vhost);

@@ -14,7 +14,7 @@ import type { ServerContext } from '../context.js';
 import { HttpRemux } from '../http-flv/index.js';
 import { HttpMux, type HttpHandler } from './http-mux.js';
 import { readFile } from 'node:fs/promises';
-import { resolveStaticPath, staticFilesHandler } from './static-files.js';
+import { resolveStaticPath, staticFilesHandler, type MemoryFileLike } from './static-files.js';
 import { HlsContexts } from '../hls/hls-ctx.js';
 
 export interface HttpPorts {
@@ -103,18 +103,20 @@ export class HttpServers {
     });
     // HLS viewer sessions (hls_ctx) see playlist and segment requests before the static files serve them.
     this.serverMux.intercept((req, res, url) => this.hlsCtx.tryHandle(req, res, url, (path) => this.readText(path)));
-    // HLS kept in memory (hls_storage ram|both) is answered without touching the disk.
-    this.serverMux.intercept((req, res, url) => this.serveFromMemory(req, res, url));
     this.syncStaticMounts();
     if (!this.reuse) {
       this.apiMux.handle('/console/', this.consoleHandler());
     }
   }
 
-  /** Files served from memory when found there (the HLS service's hls_storage ram|both files). */
-  memoryFiles: { get(path: string): { bytes: Buffer; contentType: string } | undefined } | null = null;
+  /**
+   * Files served from memory when found there (the HLS service's hls_storage ram|both files and its cache
+   * of the disk's live window): the static mounts of the server port look a file up here before the disk,
+   * so a URL answers from memory exactly the file it would read from disk.
+   */
+  memoryFiles: { get(path: string): MemoryFileLike | undefined } | null = null;
 
-  private memoryFile(urlPath: string): { bytes: Buffer; contentType: string } | undefined {
+  private memoryFile(urlPath: string): MemoryFileLike | undefined {
     if (!this.memoryFiles) return undefined;
     const file = resolveStaticPath(this.ctx.config().httpServer.dir, '/', urlPath);
     return file ? this.memoryFiles.get(file) : undefined;
@@ -133,15 +135,6 @@ export class HttpServers {
     }
   }
 
-  private serveFromMemory(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    const mem = this.memoryFile(url.pathname);
-    if (!mem) return false;
-    res.writeHead(200, { 'Content-Type': mem.contentType, 'Content-Length': mem.bytes.length, 'Cache-Control': 'no-cache' });
-    res.end(req.method === 'HEAD' ? undefined : mem.bytes);
-    return true;
-  }
-
   /** `/console/` on the API port: `<http_server.dir>/console` (read per request, follows the config). */
   private consoleHandler(): HttpHandler {
     return (req, res, route) =>
@@ -157,7 +150,7 @@ export class HttpServers {
     for (const m of staticMountsOf(config)) {
       // API routes registered on a shared mux keep priority over a static mount at the same pattern.
       if (this.reuse && this.serverMux.has(m.pattern) && m.pattern !== '/') continue;
-      this.serverMux.handle(m.pattern, staticFilesHandler({ dir: m.dir, log: this.ctx.log }));
+      this.serverMux.handle(m.pattern, staticFilesHandler({ dir: m.dir, log: this.ctx.log, memory: (file) => this.memoryFiles?.get(file) }));
       this.staticPatterns.push(m.pattern);
     }
   }

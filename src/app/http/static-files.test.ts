@@ -7,7 +7,16 @@ import { join } from 'node:path';
 import type { Logger } from '../../core/logger.js';
 import { DEFAULT_HTTP_LIMITS, HttpListener } from '../../transport/http-listener.js';
 import { HttpMux } from './http-mux.js';
-import { flvSequenceHeaderRange, mimeTypeOf, parseMp4QueryRange, parseRangeHeader, resolveStaticPath, staticFilesHandler } from './static-files.js';
+import {
+  SMALL_FILE_BYTES,
+  flvSequenceHeaderRange,
+  mimeTypeOf,
+  parseMp4QueryRange,
+  parseRangeHeader,
+  resolveStaticPath,
+  staticFilesHandler,
+  type MemoryFileLike,
+} from './static-files.js';
 
 const quiet: Logger = { cid: 't', verbose: () => {}, info: () => {}, trace: () => {}, warn: () => {}, error: () => {}, child: () => quiet };
 
@@ -138,6 +147,11 @@ describe('static file serving over HTTP', () => {
   const flv = flvFile();
   const big = Buffer.alloc(3 * 1024 * 1024 + 17);
   for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+  const mid = big.subarray(0, SMALL_FILE_BYTES); // read in one call
+  // Files held in memory only (as the HLS cache holds them), to tell them from files on disk.
+  const memSegment = Buffer.from('G'.repeat(376));
+  const memory = new Map<string, MemoryFileLike>();
+  let lookups = 0;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tsrs-static-'));
@@ -151,9 +165,17 @@ describe('static file serving over HTTP', () => {
     writeFileSync(join(dir, 'digits.txt'), '0123456789');
     writeFileSync(join(dir, 'big.mp4'), big);
     writeFileSync(join(dir, 'vod.flv'), flv.bytes);
+    writeFileSync(join(dir, 'mid.ts'), mid);
+    const modified = new Date(Date.UTC(2024, 0, 2, 3, 4, 5)).toUTCString();
+    memory.set(join(dir, 'live', 'mem-1.ts'), { bytes: memSegment, contentType: 'video/MP2T', modified });
+    memory.set(join(dir, 'live', 'mem.m3u8'), { bytes: Buffer.from('#EXTM3U\nmem-1.ts\n'), contentType: 'application/vnd.apple.mpegurl', modified });
     symlinkSync(join(outside, 'secret.txt'), join(dir, 'link.txt'));
     const mux = new HttpMux({ crossdomain: () => true, log: quiet });
-    mux.handle('/', staticFilesHandler({ dir, log: quiet }));
+    const lookup = (file: string): MemoryFileLike | undefined => {
+      lookups++;
+      return memory.get(file);
+    };
+    mux.handle('/', staticFilesHandler({ dir, log: quiet, memory: lookup }));
     mux.handle('/console/', staticFilesHandler({ dir: join(dir, 'live'), log: quiet }));
     listener = new HttpListener({ host: '127.0.0.1', port: 0, limits: DEFAULT_HTTP_LIMITS, onRequest: (req, res) => mux.serve(req, res) });
     await listener.listen();
@@ -213,6 +235,63 @@ describe('static file serving over HTTP', () => {
     const body = Buffer.from(await r.arrayBuffer());
     assert.equal(body.length, big.length);
     assert.ok(body.equals(big));
+  });
+
+  test('a file up to SMALL_FILE_BYTES (one read, one write) arrives intact, with ranges and HEAD', async () => {
+    const r = await fetch(`${base}/mid.ts`);
+    assert.equal(r.headers.get('content-length'), String(mid.length));
+    assert.ok(Buffer.from(await r.arrayBuffer()).equals(mid));
+    const part = await fetch(`${base}/mid.ts`, { headers: { Range: 'bytes=1000-' } });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get('content-range'), `bytes 1000-${mid.length - 1}/${mid.length}`);
+    assert.ok(Buffer.from(await part.arrayBuffer()).equals(mid.subarray(1000)));
+    const head = await fetch(`${base}/big.mp4`, { method: 'HEAD' });
+    assert.equal(head.headers.get('content-length'), String(big.length));
+    assert.equal(await head.text(), '');
+  });
+
+  test('files held in memory are served from there with the headers of the disk path', async () => {
+    const r = await fetch(`${base}/live/mem-1.ts`, { headers: { Origin: 'http://player.example' } });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('content-type'), 'video/MP2T');
+    assert.equal(r.headers.get('content-length'), '376');
+    assert.equal(r.headers.get('accept-ranges'), 'bytes');
+    assert.equal(r.headers.get('last-modified'), 'Tue, 02 Jan 2024 03:04:05 GMT');
+    assert.equal(r.headers.get('access-control-allow-origin'), '*');
+    assert.equal(r.headers.get('cache-control'), null);
+    assert.ok(Buffer.from(await r.arrayBuffer()).equals(memSegment));
+    const pl = await fetch(`${base}/live/mem.m3u8`);
+    assert.equal(pl.headers.get('content-type'), 'application/vnd.apple.mpegurl');
+    assert.equal(pl.headers.get('cache-control'), 'no-cache');
+    assert.equal(await pl.text(), '#EXTM3U\nmem-1.ts\n');
+    const head = await fetch(`${base}/live/mem-1.ts`, { method: 'HEAD' });
+    assert.equal(head.headers.get('content-length'), '376');
+    assert.equal(await head.text(), '');
+    const part = await fetch(`${base}/live/mem-1.ts`, { headers: { Range: 'bytes=370-' } });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get('content-range'), 'bytes 370-375/376');
+    assert.equal(await part.text(), 'GGGGGG');
+    assert.equal((await fetch(`${base}/live/mem-1.ts`, { headers: { Range: 'bytes=376-' } })).status, 416);
+    assert.equal((await fetch(`${base}/live/mem-1.ts`, { method: 'POST', body: 'x' })).status, 405);
+    // A mount without the memory lookup reads the disk only; misses fall through to the disk.
+    assert.equal((await fetch(`${base}/console/mem-1.ts`)).status, 404);
+    const before = lookups;
+    assert.equal(await (await fetch(`${base}/live/a.m3u8`)).text(), '#EXTM3U\n');
+    assert.equal(lookups, before + 1);
+  });
+
+  test('a memory file is one write of the shared buffer, never a copy', async () => {
+    const bytes = Buffer.from('shared');
+    const handler = staticFilesHandler({ dir, log: quiet, memory: () => ({ bytes, contentType: 'video/MP2T', modified: 'x' }) });
+    const ends: unknown[] = [];
+    let writes = 0;
+    const res = { writeHead: () => res, write: () => void writes++, end: (b?: unknown) => void ends.push(b) };
+    const req = { method: 'GET', headers: {} };
+    const url = new URL('http://h/live/x.ts');
+    await handler(req as never, res as never, { pattern: '/', url });
+    assert.equal(writes, 0);
+    assert.equal(ends.length, 1);
+    assert.equal(ends[0], bytes);
   });
 
   test('MP4 ?range= and ?bytes= VOD seek', async () => {

@@ -1,7 +1,9 @@
 // Static files under a directory (SRS SrsHttpFileServer + SrsVodStream, urls-and-ports.md §3):
 // MIME by extension, `dir/` → `dir/index.html`, HEAD, `Range: bytes=` (206/416), MP4 `?range=a-b` /
-// `?bytes=a-b` and FLV `?start=<byte offset>` VOD seek, streamed from disk with backpressure, and no way
-// out of the directory (`..`, encoded dots, backslashes, NUL).
+// `?bytes=a-b` and FLV `?start=<byte offset>` VOD seek, and no way out of the directory (`..`, encoded
+// dots, backslashes, NUL). Files (or ranges) up to SMALL_FILE_BYTES are read in one call and sent in one
+// write; bigger ones are streamed from disk with backpressure. Files held in memory (HLS, see
+// app/hls/hls-memory.ts) are answered from there, one write of the shared buffer.
 import { constants as fsConstants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -181,10 +183,55 @@ export async function flvSequenceHeaderRange(file: FileHandle, size: number): Pr
   return start >= 0 && end > start ? { start, end } : null;
 }
 
+/** A file held in memory: bytes shared by every response. */
+export interface MemoryFileLike {
+  readonly bytes: Buffer;
+  readonly contentType: string;
+  /** Last-Modified (HTTP date). */
+  readonly modified: string;
+}
+
+/**
+ * Read in one call and sent in one write up to this size (a playlist, a typical segment); bigger files
+ * stream in 64 KiB pieces. Bounded because the buffer lives until a slow client has taken it all.
+ */
+export const SMALL_FILE_BYTES = 1024 * 1024;
+
 export interface StaticFilesOptions {
   /** The directory (relative paths resolve against the working directory at request time). */
   dir: string;
   log: Logger;
+  /** Files answered from memory when held there (absolute path → file), before the disk is touched. */
+  memory?: (file: string) => MemoryFileLike | undefined;
+}
+
+/** Headers every file answer carries (disk or memory alike). */
+function fileHeaders(file: string, contentType: string, modified: string): Record<string, string | number> {
+  const headers: Record<string, string | number> = { 'Content-Type': contentType, 'Last-Modified': modified, 'Accept-Ranges': 'bytes' };
+  // Live playlists change in place; caches must revalidate.
+  const ext = extname(file).toLowerCase();
+  if (ext === '.m3u8' || ext === '.mpd') headers['Cache-Control'] = 'no-cache';
+  return headers;
+}
+
+/** A file from memory: the same headers, HEAD and Range as from disk; the body is one write of the shared buffer (or a view of it). */
+function serveMemory(req: IncomingMessage, res: ServerResponse, file: string, mem: MemoryFileLike): void {
+  const size = mem.bytes.length;
+  const type = mimeTypeOf(file);
+  const headers = fileHeaders(file, type === 'application/octet-stream' ? mem.contentType : type, mem.modified);
+  const range = parseRangeHeader(req.headers.range, size);
+  if (range === 'unsatisfiable') {
+    sendStatus(res, 416, { 'Content-Range': `bytes */${size}` });
+    return;
+  }
+  let body = mem.bytes;
+  if (range) {
+    headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
+    body = mem.bytes.subarray(range.start, range.end + 1);
+  }
+  headers['Content-Length'] = body.length;
+  res.writeHead(range ? 206 : 200, headers);
+  res.end(req.method === 'HEAD' || body.length === 0 ? undefined : body);
 }
 
 /** A mux handler serving `dir` under the pattern it is registered at. */
@@ -201,6 +248,11 @@ async function serveStatic(req: IncomingMessage, res: ServerResponse, route: Htt
   const file = resolveStaticPath(options.dir, route.pattern, url.pathname);
   if (!file) {
     sendStatus(res, 404);
+    return;
+  }
+  const mem = options.memory?.(file);
+  if (mem) {
+    serveMemory(req, res, file, mem);
     return;
   }
   let handle: FileHandle;
@@ -226,13 +278,7 @@ async function serveStatic(req: IncomingMessage, res: ServerResponse, route: Htt
     }
     const size = st.size;
     const ext = extname(file).toLowerCase();
-    const headers: Record<string, string | number> = {
-      'Content-Type': mimeTypeOf(file),
-      'Last-Modified': st.mtime.toUTCString(),
-      'Accept-Ranges': 'bytes',
-    };
-    // Live playlists change in place; caches must revalidate.
-    if (ext === '.m3u8' || ext === '.mpd') headers['Cache-Control'] = 'no-cache';
+    const headers = fileHeaders(file, mimeTypeOf(file), st.mtime.toUTCString());
 
     // FLV VOD seek: FLV header + sequence headers + the file from the byte offset (SrsVodStream).
     const flvStart = ext === '.flv' ? Number.parseInt(url.searchParams.get('start') ?? '', 10) : NaN;
@@ -267,20 +313,28 @@ async function serveStatic(req: IncomingMessage, res: ServerResponse, route: Htt
       sendStatus(res, 416, { 'Content-Range': `bytes */${size}` });
       return;
     }
+    const start = range ? range.start : 0;
+    let end = range ? range.end : size - 1;
+    let body: Buffer | null = null;
+    if (req.method !== 'HEAD' && size > 0 && end - start + 1 <= SMALL_FILE_BYTES) {
+      // One read, one write. A file that shrank since the stat is sent as far as it goes.
+      body = await readRange(handle, start, end - start + 1);
+      end = start + body.length - 1;
+    }
     if (range) {
-      headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
-      headers['Content-Length'] = range.end - range.start + 1;
+      headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
+      headers['Content-Length'] = end - start + 1;
       res.writeHead(206, headers);
     } else {
-      headers['Content-Length'] = size;
+      headers['Content-Length'] = body ? body.length : size;
       res.writeHead(200, headers);
     }
-    if (req.method === 'HEAD' || size === 0) {
-      res.end();
+    if (req.method === 'HEAD' || size === 0 || body !== null) {
+      res.end(body !== null && body.length > 0 ? body : undefined);
       return;
     }
     handedOver = true;
-    stream(handle, res, range ? range.start : 0, range ? range.end : size - 1, options.log, file);
+    stream(handle, res, start, end, options.log, file);
   } finally {
     if (!handedOver) await handle.close().catch(() => {});
   }
@@ -296,6 +350,18 @@ async function flvSeekPrefix(handle: FileHandle, size: number): Promise<Buffer |
   const body = Buffer.alloc(sh.end - sh.start);
   await handle.read(body, 0, body.length, sh.start);
   return Buffer.concat([header, body]);
+}
+
+/** `length` bytes from `start` (fewer if the file ends first). */
+async function readRange(handle: FileHandle, start: number, length: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await handle.read(buf, got, length - got, start + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got === length ? buf : buf.subarray(0, got);
 }
 
 /** Pipe [start, end] of the file to the response; the stream owns (and closes) the handle. */
