@@ -28,6 +28,8 @@ test('TSRS_WORKERS=2: two workers share the ports, a dead worker is replaced, SI
   try {
     await server.waitForLog(/primary pid=\d+ started 2 workers/);
     await server.waitForLog(/RTMP listen at[\s\S]*RTMP listen at/);
+    // The primary hands API connections only to workers that listen on the API port already.
+    await server.waitForLog(/HTTP-API listen at[\s\S]*HTTP-API listen at/);
     const pids = new Set<string>();
     for (let i = 0; i < 20 && pids.size < 2; i++) pids.add(await apiPid(server.ports.api));
     assert.equal(pids.size, 2, `answers came from ${[...pids].join(', ')}`);
