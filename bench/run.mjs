@@ -98,7 +98,7 @@ async function stopProcess(proc, graceMs = 10_000) {
 async function runPoint(name, server, proto, clients, o) {
   const dir = mkdtempSync(join(tmpdir(), `tsrs-bench-${name}-`));
   const ports = { rtmp: await freePort(), http: await freePort() };
-  const quotaPct = o.cpuQuota ? o.cpuQuota * o.workers : undefined;
+  const quotaPct = o.cpuQuota ? o.cpuQuota * (name === 'tsrs' ? o.workers : 1) : undefined;
   const proc = server.start(ports, dir, { cpu: o.serverCpu, variant: o.variant, profileDir: o.profile, nodeFlags: o.nodeFlags, proto, workers: o.workers, quotaPct });
   let log = '';
   proc.stdout.on('data', (b) => (log = (log + b).slice(-4000)));
@@ -106,9 +106,12 @@ async function runPoint(name, server, proto, clients, o) {
   let pub = null;
   let paced = null;
   let sampler = null;
-  const tag = [o.variant !== 'default' ? o.variant : '', ...o.nodeFlags, o.workers > 1 ? `workers=${o.workers}` : ''].filter(Boolean).join(' ');
-  const quotaTag = o.cpuQuota ? `${name === 'tsrs' && tag ? ' ' : ''}quota=${o.cpuQuota * o.workers}%` : '';
-  const label = `${name}${(name === 'tsrs' && tag) || quotaTag ? `(${name === 'tsrs' ? tag : ''}${quotaTag})` : ''}`;
+  // The config variant applies to tsrs and SRS (same generated config); node flags and workers to tsrs.
+  const variant = (name === 'tsrs' || name === 'srs') && o.variant !== 'default' ? o.variant : '';
+  const tsrsOnly = name === 'tsrs' ? [...o.nodeFlags, o.workers > 1 ? `workers=${o.workers}` : ''] : [];
+  const quota = o.cpuQuota ? `quota=${o.cpuQuota * (name === 'tsrs' ? o.workers : 1)}%` : '';
+  const tag = [variant, ...tsrsOnly, quota].filter(Boolean).join(' ');
+  const label = tag ? `${name}(${tag})` : name;
   try {
     await waitForPort(ports.rtmp);
     if (proto !== 'rtmp') await waitForPort(ports.http);

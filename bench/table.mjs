@@ -8,7 +8,13 @@ for (const f of process.argv.slice(2)) rows.push(...JSON.parse(readFileSync(f, '
 
 const PROTO = { rtmp: 'RTMP', flv: 'HTTP-FLV', hls: 'HLS' };
 const fmt = (v, unit = '') => (v === null || v === undefined ? '–' : `${v}${unit}`);
-const order = (r) => `${Object.keys(PROTO).indexOf(r.proto)}-${String(r.clients).padStart(5, '0')}-${r.server}`;
+// Within a point: tsrs first, then SRS (the reference), then the other peers in the order they ran.
+const SERVER_RANK = ['tsrs', 'srs', 'nginx', 'nms'];
+const rank = (server) => {
+  const i = SERVER_RANK.indexOf(server.replace(/\(.*$/, ''));
+  return i < 0 ? SERVER_RANK.length : i;
+};
+const order = (r) => `${Object.keys(PROTO).indexOf(r.proto)}-${String(r.clients).padStart(5, '0')}-${rank(r.server)}-${r.server}`;
 rows.sort((a, b) => (order(a) < order(b) ? -1 : 1));
 
 const load = rows.filter((r) => !r.latency);

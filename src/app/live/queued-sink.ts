@@ -25,6 +25,21 @@ const SOCKET_HIGH_WATER = 4 * 1024 * 1024;
 /** Shrinks in a row without the socket draining before the viewer is dropped. */
 const MAX_SHRINKS_WITHOUT_PROGRESS = 3;
 
+/**
+ * Sinks due for an end-of-turn flush (mw_latency 0, a first batch, a full batch). One microtask flushes
+ * them all: with one per sink, low-latency mode paid a microtask (and Node's AsyncResource wrapper of
+ * queueMicrotask) per viewer per frame.
+ */
+const dueSoon: QueuedSink[] = [];
+let dueSoonScheduled = false;
+
+function flushDueSoon(): void {
+  dueSoonScheduled = false;
+  // By index: a flush may make another sink due (it is then flushed in this same pass).
+  for (let i = 0; i < dueSoon.length; i++) dueSoon[i]!.flushIfDueSoon();
+  dueSoon.length = 0;
+}
+
 export abstract class QueuedSink implements Sink {
   /** Per-viewer outputs are viewers; a subclass that serves a feature (forward) says false. */
   readonly viewer: boolean = true;
@@ -128,7 +143,22 @@ export abstract class QueuedSink implements Sink {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.scheduled = 'soon';
-    queueMicrotask(this.flushNow);
+    dueSoon.push(this);
+    if (!dueSoonScheduled) {
+      dueSoonScheduled = true;
+      queueMicrotask(flushDueSoon);
+    }
+  }
+
+  /** The end-of-turn pass (flushDueSoon): flush if still due; one sink's failure must not stop the pass. */
+  flushIfDueSoon(): void {
+    if (this.scheduled !== 'soon') return;
+    this.scheduled = 'no';
+    try {
+      this.flush();
+    } catch (err) {
+      this.log.error(`play flush failed: ${(err as Error).stack ?? String(err)}`);
+    }
   }
 
   /** Write everything queued, unless the socket is already backed up (then the queue absorbs and shrinks). */
