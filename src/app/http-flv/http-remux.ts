@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { errorMessage } from '../../core/errors.js';
 import { newContextId, type Logger } from '../../core/logger.js';
 import { SERVER_SIGNATURE } from '../../core/version.js';
@@ -120,7 +120,8 @@ function hostnameOf(req: IncomingMessage): string {
 export class HttpRemux {
   private mountsFor: SrsConfig | null = null;
   private mounts: Mount[] = [];
-  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  /** Loaded on the first WS-FLV viewer: the ws library is ~5 MB of RSS that most servers never use. */
+  private wss: Promise<WebSocketServer> | null = null;
   private readonly viewers = new Set<{ close(reason: string): void }>();
 
   private readonly fastCaches: AudioFastCaches;
@@ -249,15 +250,27 @@ export class HttpRemux {
     const log = this.ctx.log.child(newContextId());
     const hook = this.hookInfo(req, url, m, vhost, log.cid);
     this.admit(req, vhost, hook, log).then(
-      () => {
-        if (!socket.destroyed) this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.serveWs(ws, req, url, m, vhost, log, hook));
-      },
+      () =>
+        this.webSockets().then(
+          (wss) => {
+            if (!socket.destroyed) wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.serveWs(ws, req, url, m, vhost, log, hook));
+          },
+          (err) => {
+            log.error(`WS-FLV: cannot load the WebSocket library: ${errorMessage(err)}`);
+            socket.destroy();
+          },
+        ),
       (err) => {
         log.warn(`WS-FLV play denied: ${errorMessage(err)}`);
         socket.destroy();
       },
     );
     return true;
+  }
+
+  private webSockets(): Promise<WebSocketServer> {
+    this.wss ??= import('ws').then((ws) => new ws.WebSocketServer({ noServer: true, perMessageDeflate: false }));
+    return this.wss;
   }
 
   private serveWs(ws: WebSocket, req: IncomingMessage, url: URL, m: MountMatch, vhost: VhostConfig, log: Logger, hook: HookClientInfo): void {
@@ -398,6 +411,9 @@ export class HttpRemux {
   /** Drop every viewer (server shutdown). */
   close(): void {
     for (const v of [...this.viewers]) v.close('server shutdown');
-    this.wss.close();
+    void this.wss?.then(
+      (wss) => wss.close(),
+      () => undefined,
+    );
   }
 }
