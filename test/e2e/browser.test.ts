@@ -275,6 +275,9 @@ describe('web pages in Chromium', () => {
       await streamRow.waitFor({ timeout: 15_000 });
       await page.waitForFunction(() => document.getElementById('s-version')?.textContent !== '–', null, { timeout: 15_000 });
       await streamRow.locator('.badge', { hasText: 'live' }).waitFor({ timeout: 15_000 });
+      // The codecs are known once the sequence headers arrive, which can be a poll after the publish.
+      await page.locator('#streams-table tbody tr', { hasText: 'browserconsole' }).filter({ hasText: 'H264' })
+        .waitFor({ timeout: 15_000 });
       assert.match((await streamRow.textContent()) ?? '', /H264/);
 
       // Its Play link opens the player on this HTTP server, which plays it.
@@ -301,7 +304,8 @@ describe('web pages in Chromium', () => {
       await page.locator(`#clients-table tbody tr[data-key="${id}"]`).waitFor({ state: 'detached', timeout: 15_000 });
       const exit = await Promise.race([player.exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 15_000).unref())]);
       assert.notEqual(exit, 'timeout', 'ffmpeg kept playing after the kick');
-      assert.match((await page.locator('#notice').textContent()) ?? '', new RegExp(`Kicked client ${id}`));
+      // (A periodic refresh may drop the row before the DELETE answer sets the notice.)
+      await page.locator('#notice', { hasText: `Kicked client ${id}` }).waitFor({ timeout: 15_000 });
       assert.equal(await page.locator('#error').isHidden(), true, (await page.locator('#error').textContent()) ?? '');
     } finally {
       await page.close();
