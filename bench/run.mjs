@@ -13,7 +13,7 @@
 //   --duration 30 --warmup 5 --ramp 500     window seconds, seconds after the ramp, viewers per second
 //   --variant default|lowlat|hlsmem   tsrs config: SRS defaults, min_latency on + mw_latency 0, or HLS from memory
 //   --profile DIR              run tsrs under node --cpu-prof, profiles land in DIR
-//   --node-flags '...'         extra node flags for tsrs (e.g. --max-semi-space-size=4)
+//   --node-flags '...'         extra node flags for tsrs (e.g. --max-semi-space-size=8)
 //   --workers N                tsrs only: TSRS_WORKERS=N, the server on cores 0..N-1 and the load unpinned
 //   --cpu-quota PCT            hold the server to PCT% of one core per process (a cgroup; N workers get
 //                              N x PCT% in all): a capacity test that leaves the rest to the load

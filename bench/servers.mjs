@@ -27,7 +27,7 @@ export async function freePort() {
 }
 
 /** What `npm start` and the tsrs bin pass to node (package.json, src/cli/main.ts): the bench measures that. */
-const TSRS_NODE_FLAGS = ['--max-semi-space-size=8'];
+const TSRS_NODE_FLAGS = ['--max-semi-space-size=2'];
 
 /** tsrs vhost variants: SRS defaults, or the low-latency mode of the issue. */
 const TSRS_VHOST = {
