@@ -21,16 +21,21 @@ import { compileMount, matchMount, type Mount, type MountMatch } from './mounts.
 import { createEncoder, type StreamEncoder } from './stream-encoders.js';
 
 /** Where a viewer's bytes go: an HTTP response body or a WebSocket. */
-interface ViewerOutput {
+export interface ViewerOutput {
   write(buffers: Buffer[]): void;
   pending(): number;
+  /**
+   * True when every Buffer given to write() so far has left the process (handed to the kernel, held by
+   * no queue), so the encoder may reuse its scratch memory. Outputs that cannot tell leave it out.
+   */
+  released?(): boolean;
   /** Finish cleanly (stream ended). */
   end(): void;
   /** Drop at once (kicked, hopeless). */
   destroy(): void;
 }
 
-class HttpStreamSink extends QueuedSink {
+export class HttpStreamSink extends QueuedSink {
   constructor(
     id: string,
     private readonly output: ViewerOutput,
@@ -49,6 +54,7 @@ class HttpStreamSink extends QueuedSink {
   }
   protected writeFrames(frames: MediaFrame[], dts: readonly number[]): void {
     const out: Buffer[] = [];
+    if (this.encoder.recycle && this.output.released?.()) this.encoder.recycle();
     this.encoder.encode(frames, dts, out);
     if (out.length) this.output.write(out);
   }
@@ -79,6 +85,8 @@ function socketOutput(res: ServerResponse, socket: Socket, chunked: boolean): Vi
       socket.uncork();
     },
     pending: () => res.writableLength + socket.writableLength,
+    // Node's Writable counts a write until libuv is done with it, so 0 means nothing is referenced.
+    released: () => res.writableLength + socket.writableLength === 0,
     end: () => res.end(),
     destroy: () => res.destroy(),
   };
@@ -342,6 +350,7 @@ export class HttpRemux {
         output.write(bufs);
       },
       pending: output.pending,
+      released: output.released,
       end: output.end,
       destroy: output.destroy,
     };

@@ -14,10 +14,15 @@ export interface StreamEncoder {
   encode(frames: readonly MediaFrame[], dts: readonly number[], out: Buffer[]): void;
   /** Whether this output carries the frame at all (audio-only formats skip video). */
   accepts(frame: MediaFrame): boolean;
+  /**
+   * Reuse the memory of the bytes handed out so far (see ChunkEncoder.recycle): only when all of them
+   * have left the process. Encoders without per-viewer scratch memory have nothing to do.
+   */
+  recycle?(): void;
 }
 
 /**
- * Slab for per-viewer FLV tag headers: carved forward, never rewritten once handed out. Small, because
+ * Slab for per-viewer FLV tag headers: carved forward, rewritten only after recycle(). Small, because
  * every viewer holds one (issue 8: 16 KiB per viewer was ~45 MB of RSS at 3000 viewers) and a merged
  * write of 350 ms needs about 20 x 15 bytes of it.
  */
@@ -38,6 +43,10 @@ export class FlvStreamEncoder implements StreamEncoder {
     if (frame.kind === 'audio') return this.hasAudio;
     if (frame.kind === 'video') return this.hasVideo;
     return true;
+  }
+
+  recycle(): void {
+    this.used = 0;
   }
 
   private carve(n: number): Buffer {

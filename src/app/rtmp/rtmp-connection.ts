@@ -421,6 +421,7 @@ export class RtmpConnection {
           this.flushSession();
         },
       },
+      () => this.session.hasOutput,
     );
     this.describe(req, 'rtmp-play');
     this.role = { kind: 'play', source, streamId, sink, hook: this.hookInfo(req, source) };
@@ -451,7 +452,7 @@ export class RtmpConnection {
       hopeless: (reason: string) => this.close(reason, true),
       publishNotify: () => undefined,
       unpublishNotify: () => undefined,
-    });
+    }, () => this.session.hasOutput);
     this.describe(req, 'rtmp-play');
     this.role = { kind: 'play', source, streamId, sink, hook: this.hookInfo(req, source) };
     this.clearSetupTimer();

@@ -19,6 +19,8 @@ export class RtmpPlaySink extends QueuedSink {
     options: QueuedSinkOptions,
     log: Logger,
     events: ViewerEvents,
+    /** Whether the session still holds encoded control messages not yet written (then no recycling). */
+    private readonly sessionHasOutput: () => boolean = () => true,
   ) {
     super(id, options, log, events);
   }
@@ -29,6 +31,8 @@ export class RtmpPlaySink extends QueuedSink {
 
   protected writeFrames(frames: MediaFrame[], dts: readonly number[]): void {
     const out: Buffer[] = [];
+    // Every header this connection was given has left the process: carve the same memory again.
+    if (this.conn.pendingBytes === 0 && !this.sessionHasOutput()) this.encoder.recycle();
     const msg = this.scratch;
     msg.streamId = this.streamId;
     for (let i = 0; i < frames.length; i++) {

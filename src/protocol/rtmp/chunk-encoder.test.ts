@@ -237,3 +237,28 @@ test('round trip of a long run with extended deltas and fmt 3 reuse', () => {
   dec.push(new ChunkEncoder().encodeToBuffer(encodeSetChunkSize(100)));
   assert.deepEqual(dec.push(stream).map(view), expected.map(view));
 });
+
+test('recycle(): headers are carved from the same slab memory again, and stay correct', () => {
+  const dec = new ChunkDecoder();
+  const enc = new ChunkEncoder();
+  const first: Buffer[] = [];
+  enc.encode(msg(6, 9, 1, 0, pattern(40)), first);
+  const head = first[0]!;
+  const second: Buffer[] = [];
+  enc.encode(msg(6, 9, 1, 40, pattern(40, 7)), second);
+  // Without recycle the next header is new memory; after it, the first header's bytes are written over.
+  assert.ok(second[0]!.buffer !== head.buffer || second[0]!.byteOffset >= head.byteOffset + head.length);
+  const wire = [Buffer.concat(first), Buffer.concat(second)];
+  enc.recycle();
+  const third: Buffer[] = [];
+  enc.encode(msg(6, 9, 1, 80, pattern(40, 9)), third);
+  assert.equal(third[0]!.buffer, head.buffer);
+  assert.equal(third[0]!.byteOffset, head.byteOffset);
+  wire.push(Buffer.concat(third));
+  const out = dec.push(Buffer.concat(wire)).map(view);
+  assert.deepEqual(out.map((m) => [m.ts, m.payload]), [
+    [0, pattern(40).toString('hex')],
+    [40, pattern(40, 7).toString('hex')],
+    [80, pattern(40, 9).toString('hex')],
+  ]);
+});
