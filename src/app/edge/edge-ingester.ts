@@ -8,7 +8,7 @@ import { outboundUrl } from '../../protocol/rtmp/request.js';
 import { splitRtmpUrl } from '../../protocol/rtmp/client-session.js';
 import type { VhostConfig } from '../../config/index.js';
 import type { LiveSource, Publisher } from '../live/live-source.js';
-import { RtmpClient, upnodeArgs, withDefaultPort, type UpstreamEnd } from '../upstream/index.js';
+import { RetryTimer, RtmpClient, upnodeArgs, withDefaultPort, type UpstreamEnd } from '../upstream/index.js';
 import { RoundRobin } from './round-robin.js';
 
 export const EDGE_RETRY_MS = 3000;
@@ -34,7 +34,7 @@ export interface EdgeIngesterOptions {
 export class EdgeIngester {
   private readonly lb = new RoundRobin();
   private client: RtmpClient | null = null;
-  private retryTimer: NodeJS.Timeout | null = null;
+  private readonly retry = new RetryTimer(() => this.connect());
   private redirect: string | null = null;
   private redirects = 0;
   /** Failures since the last frame from an origin. */
@@ -73,8 +73,7 @@ export class EdgeIngester {
   stop(reason: string): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
+    this.retry.cancel();
     this.client?.close(reason);
     this.client = null;
     this.o.source.stopPublish(this.publisher);
@@ -178,11 +177,7 @@ export class EdgeIngester {
   }
 
   private scheduleRetry(): void {
-    if (this.stopped || this.retryTimer) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.connect();
-    }, this.o.retryMs ?? EDGE_RETRY_MS);
-    this.retryTimer.unref();
+    if (this.stopped) return;
+    this.retry.schedule(this.o.retryMs ?? EDGE_RETRY_MS);
   }
 }

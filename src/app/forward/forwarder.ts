@@ -4,7 +4,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Amf0Object } from '../../kernel/format/amf0.js';
 import type { MediaFrame } from '../../kernel/media-frame.js';
 import type { LiveSource } from '../live/live-source.js';
-import { PushSink, RtmpClient, type UpstreamEnd } from '../upstream/index.js';
+import { PushSink, RetryTimer, RtmpClient, type UpstreamEnd } from '../upstream/index.js';
 
 /** SRS_FORWARDER_CIMS: the pause between two attempts. */
 export const FORWARD_RETRY_MS = 3000;
@@ -38,7 +38,7 @@ export function retryDelayMs(failures: number, baseMs: number, maxMs: number): n
 export class Forwarder {
   private readonly sink: PushSink;
   private client: RtmpClient | null = null;
-  private retryTimer: NodeJS.Timeout | null = null;
+  private readonly retry = new RetryTimer(() => this.connect());
   private failures = 0;
   private stopped = false;
   /** Attempts so far, and how many reached publishing (for stats and tests). */
@@ -83,8 +83,7 @@ export class Forwarder {
   stop(reason: string): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
+    this.retry.cancel();
     this.o.source.removeSink(this.sink);
     this.sink.close();
     this.client?.close(reason);
@@ -135,10 +134,6 @@ export class Forwarder {
     this.failures++;
     const delay = retryDelayMs(this.failures, this.o.retryMs ?? FORWARD_RETRY_MS, this.o.maxRetryMs ?? FORWARD_MAX_RETRY_MS);
     this.o.log.warn(`forward: ${this.o.url} ended: ${end.reason}; retry in ${delay}ms`);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.connect();
-    }, delay);
-    this.retryTimer.unref();
+    this.retry.schedule(delay);
   }
 }

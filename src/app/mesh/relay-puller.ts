@@ -8,7 +8,7 @@ import type { Logger } from '../../core/logger.js';
 import type { MediaFrame } from '../../kernel/media-frame.js';
 import { outboundUrl } from '../../protocol/rtmp/request.js';
 import type { LiveSource, Publisher } from '../live/live-source.js';
-import { RtmpClient, type UpstreamEnd } from '../upstream/index.js';
+import { RetryTimer, RtmpClient, type UpstreamEnd } from '../upstream/index.js';
 import { MESH_TOKEN_PARAM } from './messages.js';
 
 /** Attempts in a row without a frame before giving up (the pull restarts on the next announced publish). */
@@ -38,7 +38,7 @@ export interface RelayPullerOptions {
 
 export class RelayPuller {
   private client: RtmpClient | null = null;
-  private retryTimer: NodeJS.Timeout | null = null;
+  private readonly retry = new RetryTimer(() => this.connect());
   private failures = 0;
   private stopped = false;
   private holding = false;
@@ -70,8 +70,7 @@ export class RelayPuller {
   stop(reason: string): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
+    this.retry.cancel();
     const client = this.client;
     this.client = null;
     client?.close(reason);
@@ -150,10 +149,6 @@ export class RelayPuller {
     }
     const delay = (this.o.retryMs ?? RELAY_RETRY_MS) * 2 ** (this.failures - 1);
     this.o.log.warn(`mesh: relay of ${this.o.source.key} from worker ${this.o.owner} ended (${end.reason}); retry in ${delay}ms`);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.connect();
-    }, delay);
-    this.retryTimer.unref();
+    this.retry.schedule(delay);
   }
 }
