@@ -1,5 +1,7 @@
 // SRS's command line: -c <file>, -t, -e, -v/-V, -g/-G, -h/-?.
 
+import { ConfigError } from '../core/errors.js';
+
 export interface CliArgs {
   configFile: string;
   testOnly: boolean;
@@ -26,14 +28,14 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliArgs 
   if (argv.length === 0) out.action = 'help';
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (!a.startsWith('-') || a.length < 2) throw new Error(`invalid option: ${a}`);
+    if (!a.startsWith('-') || a.length < 2) throw new ConfigError(`invalid option: ${a}`);
     // Flags may be grouped (-tc file) like SRS's getopt-style parser; -c takes the rest or the next arg.
     for (let j = 1; j < a.length; j++) {
       const f = a[j]!;
       if (f === 'c') {
         const rest = a.slice(j + 1);
         const file = rest || argv[++i];
-        if (!file) throw new Error('option -c requires a file name');
+        if (!file) throw new ConfigError('option -c requires a file name');
         out.configFile = file;
         break;
       }
@@ -42,7 +44,7 @@ export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = {}): CliArgs 
       else if (f === 'v' || f === 'V') out.action = 'version';
       else if (f === 'g' || f === 'G') out.action = 'signature';
       else if (f === 'h' || f === '?') out.action = 'help';
-      else throw new Error(`invalid option: -${f}`);
+      else throw new ConfigError(`invalid option: -${f}`);
     }
   }
   if (env.SRS_CONFIG_FILE) out.configFile = env.SRS_CONFIG_FILE;

@@ -17,7 +17,7 @@ export class BitReader {
     start = 0,
     end = buf.length,
     /** Error code thrown on truncation or an out-of-range code, so callers keep their own catalog entry. */
-    private readonly code: number = ErrorCode.RtmpMessageDecode,
+    private readonly code: number = ErrorCode.MediaDecode,
   ) {
     const s = Math.max(0, Math.min(start, buf.length));
     const e = Math.max(s, Math.min(end, buf.length));

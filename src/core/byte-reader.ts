@@ -11,7 +11,7 @@ export class ByteReader {
   }
   need(n: number): void {
     if (n < 0 || this.pos + n > this.end) {
-      throw new ProtocolError(ErrorCode.RtmpMessageDecode, `truncated: need ${n} bytes, have ${this.remaining}`);
+      throw new ProtocolError(ErrorCode.MediaDecode, `truncated: need ${n} bytes, have ${this.remaining}`);
     }
   }
   u8(): number {

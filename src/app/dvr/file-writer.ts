@@ -2,6 +2,7 @@
 // bytes are queued and written in order; a disk that falls too far behind is an error, not unbounded memory.
 import { open, rename, mkdir, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { ErrorCode, TsrsError } from '../../core/errors.js';
 
 export interface Patch {
   offset: number;
@@ -37,7 +38,7 @@ export class QueuedFileWriter {
     if (this.failed) return false;
     if (bytes.length === 0) return true;
     if (this.pending + bytes.length > MAX_PENDING_BYTES) {
-      this.failed = new Error(`disk too slow: ${this.pending} bytes waiting to be written to ${this.tmpPath}`);
+      this.failed = new TsrsError(ErrorCode.FileWrite, `disk too slow: ${this.pending} bytes waiting to be written to ${this.tmpPath}`);
       return false;
     }
     this.pending += bytes.length;

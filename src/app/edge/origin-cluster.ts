@@ -1,16 +1,16 @@
 // Origin cluster (SRS SrsRtmpConn::playing + SrsHttpHooks::discover_co_workers): an origin asked to play
 // a stream it does not publish asks its coworkers' HTTP APIs, in order, which of them has it, and the
 // player is sent there with an RTMP 302.
-import { TsrsError, errorMessage } from '../../core/errors.js';
+import { ErrorCode, TsrsError, errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { outboundUrl } from '../../protocol/rtmp/request.js';
 import { checkHookResponse, httpCall } from '../hooks/hook-client.js';
 import type { ClusterRequest } from '../live/cluster-hooks.js';
 
 /** SRS ERROR_OCLUSTER_DISCOVER: a coworker's answer is unusable. */
-export const ORIGIN_CLUSTER_DISCOVER = 3091;
+export const ORIGIN_CLUSTER_DISCOVER = ErrorCode.OriginClusterDiscover;
 /** SRS ERROR_OCLUSTER_REDIRECT: no coworker has the stream. */
-export const ORIGIN_CLUSTER_REDIRECT = 3092;
+export const ORIGIN_CLUSTER_REDIRECT = ErrorCode.OriginClusterRedirect;
 
 /** The clusters query URL SRS builds for one coworker (http-callbacks.md §8). */
 export function clustersQueryUrl(coworker: string, req: ClusterRequest): string {

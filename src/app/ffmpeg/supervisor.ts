@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { errorMessage } from '../../core/errors.js';
+import { ErrorCode, TsrsError, errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { ProcessSpec } from './plans.js';
 
@@ -152,7 +152,7 @@ export class SupervisedProcess {
       child = spawn(spec.bin, spec.args, { detached: true, stdio });
     } catch (err) {
       for (const fd of fds) closeSync(fd);
-      queueMicrotask(() => this.exited(undefined, null, null, err instanceof Error ? err : new Error(String(err))));
+      queueMicrotask(() => this.exited(undefined, null, null, err instanceof Error ? err : new TsrsError(ErrorCode.SystemAssert, String(err))));
       return;
     }
     for (const fd of fds) closeSync(fd);

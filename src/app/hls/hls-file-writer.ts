@@ -15,6 +15,7 @@ import { createCipheriv, type Cipher } from 'node:crypto';
 import { mkdir, open, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { parentDir, renderMediaPlaylist, type HlsOp } from '../../protocol/hls/index.js';
 import { SerialQueue } from '../../core/serial-queue.js';
+import { ErrorCode, TsrsError } from '../../core/errors.js';
 
 /** Gather this much TS before a write. */
 export const FLUSH_BYTES = 256 * 1024;
@@ -306,7 +307,7 @@ async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
     let off = 0;
     while (off < rest.length) {
       const r = await fh.write(rest, off, rest.length - off);
-      if (r.bytesWritten === 0) throw new Error(`short write (${bytesWritten + off}/${total} bytes)`);
+      if (r.bytesWritten === 0) throw new TsrsError(ErrorCode.FileWrite, `short write (${bytesWritten + off}/${total} bytes)`);
       off += r.bytesWritten;
     }
   }

@@ -2,7 +2,7 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { ErrorCode, TsrsError } from '../../core/errors.js';
+import { ErrorCode, TimeoutError, TsrsError } from '../../core/errors.js';
 import { SERVER_SIGNATURE } from '../../core/version.js';
 
 /** SRS error codes for a failed callback. */
@@ -60,8 +60,8 @@ export function httpCall(method: 'POST' | 'GET', url: string, body: string, opts
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', (err) => reject(new HookError(HookErrorCode.Transport, `hook ${url} response: ${err.message}`)));
     });
-    req.on('timeout', () => req.destroy(new Error(`timeout after ${opts.timeoutMs}ms`)));
-    req.on('error', (err) => reject(new HookError(HookErrorCode.Transport, `hook ${url}: ${err.message}`)));
+    req.on('timeout', () => req.destroy(new TimeoutError(`hook ${url}: timeout after ${opts.timeoutMs}ms`)));
+    req.on('error', (err) => reject(err instanceof TimeoutError ? err : new HookError(HookErrorCode.Transport, `hook ${url}: ${err.message}`)));
     if (method === 'POST') req.end(body);
     else req.end();
   });

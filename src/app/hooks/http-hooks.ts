@@ -97,7 +97,7 @@ export class HttpHooks {
 
   /**
    * A gating hook (on_connect, on_publish, on_play): every URL in order must accept; the first refusal
-   * rejects with a HookError naming the URL and reason.
+   * rejects with a HookError (a TimeoutError when it did not answer in time) naming the URL and reason.
    */
   async gate(cfg: HttpHooksConfig, action: 'on_connect' | 'on_publish' | 'on_play', client: HookClientInfo, log: Logger): Promise<void> {
     const urls = this.urls(cfg, action);

@@ -9,7 +9,7 @@
 // - every response carries `Server:`.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
-import { errorMessage } from '../../core/errors.js';
+import { ErrorCode, ProtocolError, TsrsError, errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { SERVER_SIGNATURE } from '../../core/version.js';
 
@@ -91,7 +91,7 @@ export class HttpMux {
    * `/x` → `/x/` redirect, which an explicit `/x` registration (before or after) overrides.
    */
   handle(pattern: string, handler: HttpHandler): void {
-    if (!pattern) throw new Error('empty HTTP pattern');
+    if (!pattern) throw new TsrsError(ErrorCode.HttpPatternEmpty, 'empty HTTP pattern');
     this.entries.set(pattern, { handler, explicit: true });
     if (!pattern.startsWith('/')) {
       const host = pattern.slice(0, pattern.indexOf('/') < 0 ? pattern.length : pattern.indexOf('/')).toLowerCase();
@@ -173,7 +173,7 @@ export class HttpMux {
     let url: URL;
     try {
       url = new URL(raw, 'http://localhost');
-      if (url.pathname.includes('%00')) throw new Error('NUL in path');
+      if (url.pathname.includes('%00')) throw new ProtocolError(ErrorCode.HttpUrlNotClean, 'NUL in path');
     } catch {
       res.setHeader('Connection', 'close');
       sendStatus(res, 400);

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type net from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { errorMessage } from '../../core/errors.js';
+import { ConfigError, ErrorCode, TsrsError, errorMessage } from '../../core/errors.js';
 import type { Endpoint, SrsConfig } from '../../config/index.js';
 import { DEFAULT_HTTP_LIMITS, HttpListener, type HttpLimits } from '../../transport/http-listener.js';
 import type { ServerContext } from '../context.js';
@@ -180,7 +180,7 @@ export class HttpServers {
           this.ctx.log.trace(`${label}: reuse the ${same.label} listener at ${ep.host}:${ep.port}`);
           return;
         }
-        throw new Error(`${label} cannot listen at ${ep.host}:${ep.port}: ${same.label} is there`);
+        throw new ConfigError(`${label} cannot listen at ${ep.host}:${ep.port}: ${same.label} is there`);
       }
       const listener = new HttpListener({
         host: ep.host,
@@ -255,6 +255,6 @@ function readTls(key: string, cert: string, fallbackKey?: string, fallbackCert?:
     return { key: readFileSync(key), cert: readFileSync(cert) };
   } catch (err) {
     if (fallbackKey && fallbackCert && (fallbackKey !== key || fallbackCert !== cert)) return readTls(fallbackKey, fallbackCert);
-    throw new Error(`cannot read TLS key ${key} / cert ${cert}: ${errorMessage(err)}`);
+    throw new TsrsError(ErrorCode.HttpsKeyCert, `cannot read TLS key ${key} / cert ${cert}: ${errorMessage(err)}`);
   }
 }

@@ -9,7 +9,8 @@ import { encodeAmf0 } from '../../kernel/format/amf0.js';
 import { audioFrameFromFlv, dataFrame, videoFrameFromFlv, type MediaFrame } from '../../kernel/media-frame.js';
 import { Server } from '../server.js';
 import { LogWriter } from '../log/srs-logger.js';
-import { RtmpClient, type UpstreamEnd } from './rtmp-client.js';
+import { ErrorCode } from '../../core/errors.js';
+import { RtmpClient, UpstreamError, type UpstreamEnd } from './rtmp-client.js';
 
 const quiet: Logger = { cid: 'test', verbose() {}, info() {}, trace() {}, warn() {}, error() {}, child: () => quiet };
 
@@ -111,6 +112,8 @@ test('setup timeout: a server that accepts and never answers', async () => {
     const started = Date.now();
     const end = await until<UpstreamEnd>((r) => client(`rtmp://127.0.0.1:${port}/live/x`, 'play', { end: r }, 300).start());
     assert.match(end.reason, /no play start .* within 300ms/);
+    assert.equal(end.timedOut, true);
+    assert.equal(new UpstreamError(end).code, ErrorCode.SocketTimeout);
     assert.ok(Date.now() - started < 2000);
   } finally {
     silent.close();
@@ -122,4 +125,6 @@ test('connection refused ends at once with the socket error', async () => {
   const end = await until<UpstreamEnd>((r) => client(`rtmp://127.0.0.1:${port}/live/x`, 'publish', { end: r }).start());
   assert.match(end.reason, /ECONNREFUSED/);
   assert.equal(end.wasReady, false);
+  assert.equal(end.timedOut, undefined);
+  assert.equal(new UpstreamError(end).code, ErrorCode.SocketRead);
 });

@@ -16,7 +16,7 @@ export const UpstreamErrorCode = {
   ConnectTimeout: ErrorCode.SocketTimeout,
   Transport: ErrorCode.SocketRead,
   Refused: ErrorCode.RtmpAccessDenied,
-  Redirect: 3093,
+  Redirect: ErrorCode.RtmpRedirect,
 } as const;
 
 export interface RtmpClientOptions {
@@ -48,6 +48,8 @@ export interface UpstreamEnd {
   refused?: boolean;
   /** Closed by our side (close() was called). */
   local?: boolean;
+  /** Upstream stayed silent: no start within setupTimeoutMs, or no data for idleTimeoutMs. */
+  timedOut?: boolean;
 }
 
 export interface RtmpClientHandler {
@@ -124,7 +126,7 @@ export class RtmpClient {
   start(): void {
     const o = this.options;
     this.setupTimer = setTimeout(
-      () => this.end({ reason: `no ${o.mode} start from ${this.host}:${this.port} within ${o.setupTimeoutMs}ms`, wasReady: false }),
+      () => this.end({ reason: `no ${o.mode} start from ${this.host}:${this.port} within ${o.setupTimeoutMs}ms`, wasReady: false, timedOut: true }),
       o.setupTimeoutMs,
     );
     const socket = net.connect({ host: this.host, port: this.port });
@@ -241,7 +243,7 @@ export class RtmpClient {
     this.lastRecvMs = this.options.now();
     this.idleTimer = setInterval(() => {
       const quiet = this.options.now() - this.lastRecvMs;
-      if (quiet > idle) this.end({ reason: `nothing from upstream for ${quiet}ms`, wasReady: true });
+      if (quiet > idle) this.end({ reason: `nothing from upstream for ${quiet}ms`, wasReady: true, timedOut: true });
     }, Math.max(100, Math.floor(idle / 4)));
     this.idleTimer.unref();
   }
@@ -267,6 +269,6 @@ export class RtmpClient {
 /** An error that carries how an upstream attempt ended, for callers that await it. */
 export class UpstreamError extends TsrsError {
   constructor(readonly end: UpstreamEnd) {
-    super(end.redirect ? UpstreamErrorCode.Redirect : end.refused ? UpstreamErrorCode.Refused : UpstreamErrorCode.Transport, end.reason);
+    super(end.redirect ? UpstreamErrorCode.Redirect : end.refused ? UpstreamErrorCode.Refused : end.timedOut ? UpstreamErrorCode.ConnectTimeout : UpstreamErrorCode.Transport, end.reason);
   }
 }

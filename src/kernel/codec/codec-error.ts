@@ -4,7 +4,7 @@
 import { ErrorCode, ProtocolError } from '../../core/errors.js';
 
 export function codecError(codec: string, message: string): ProtocolError {
-  return new ProtocolError(ErrorCode.RtmpMessageDecode, `${codec}: ${message}`);
+  return new ProtocolError(ErrorCode.MediaDecode, `${codec}: ${message}`);
 }
 
 /** Runs a parser, prefixing the byte/bit readers' truncation errors with the codec name. */

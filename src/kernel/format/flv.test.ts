@@ -184,7 +184,7 @@ describe('FlvDemuxer', () => {
     assert.equal(d.header, null);
   });
 
-  const isFlvError = (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.RtmpMessageDecode;
+  const isFlvError = (e: unknown) => e instanceof ProtocolError && e.code === ErrorCode.MediaDecode;
 
   it('throws ProtocolError on a bad signature, tag type, encrypted tag or oversized tag', () => {
     assert.throws(() => new FlvDemuxer().push(Buffer.from('464c5801050000000900000000', 'hex')), isFlvError);

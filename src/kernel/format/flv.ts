@@ -34,7 +34,7 @@ export interface FlvTag {
 }
 
 function decodeError(message: string): ProtocolError {
-  return new ProtocolError(ErrorCode.RtmpMessageDecode, `flv: ${message}`);
+  return new ProtocolError(ErrorCode.MediaDecode, `flv: ${message}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 
 import { audioFrameFromFlv, videoFrameFromFlv, type AudioFrame, type MediaFrame, type VideoFrame } from '../../kernel/media-frame.js';
 import type { DashOp, DashSegmenterOptions } from './dash-segmenter.js';
+import { ErrorCode, TsrsError } from '../../core/errors.js';
 
 /** An AVC sequence header (FLV body: keyframe, AVC, AVCPacketType 0, CTS 0, the record). */
 export function avcHeader(avcC: Buffer, dts = 0): VideoFrame {
@@ -108,13 +109,13 @@ export class MemoryDisk {
 
   text(path: string): string {
     const f = this.files.get(path);
-    if (f === undefined) throw new Error(`no file ${path}`);
+    if (f === undefined) throw new TsrsError(ErrorCode.FileNotFound, `no file ${path}`);
     return typeof f === 'string' ? f : f.toString('utf8');
   }
 
   buffer(path: string): Buffer {
     const f = this.files.get(path);
-    if (f === undefined) throw new Error(`no file ${path}`);
+    if (f === undefined) throw new TsrsError(ErrorCode.FileNotFound, `no file ${path}`);
     return typeof f === 'string' ? Buffer.from(f) : f;
   }
 }

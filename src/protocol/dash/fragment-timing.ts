@@ -38,7 +38,7 @@ const TFHD_DEFAULT_SAMPLE_FLAGS = 0x000020;
 const SAMPLE_IS_NON_SYNC = 0x00010000;
 
 function fail(message: string): ProtocolError {
-  return new ProtocolError(ErrorCode.RtmpMessageDecode, `dash: fragment: ${message}`);
+  return new ProtocolError(ErrorCode.MediaDecode, `dash: fragment: ${message}`);
 }
 
 interface Box {

@@ -28,6 +28,7 @@ import { AacDtsRebuilder } from './aac-dts.js';
 import { expiredCount, renderMediaPlaylist, type MediaPlaylist, type PlaylistEntry, type PlaylistKey } from './playlist.js';
 import { expandDuration, expandSeq, expandStreamTemplate, expandTimeTemplate, replaceAll, segmentUri } from './template.js';
 import { TsFloor } from './ts-floor.js';
+import { ErrorCode, TsrsError } from '../../core/errors.js';
 
 /** The hls { } settings one publish runs with (the app maps the vhost config onto this). */
 export interface HlsMuxerOptions {
@@ -196,7 +197,7 @@ export class HlsMuxer {
 
   /** A publish starts (or restarts after a reload) with these settings. */
   publish(opts: HlsMuxerOptions): void {
-    if (this.active) throw new Error('HlsMuxer.publish while publishing');
+    if (this.active) throw new TsrsError(ErrorCode.SystemAssert, 'HlsMuxer.publish while publishing');
     this.opts = opts;
     this.active = true;
     this.m3u8Url = expandStreamTemplate(opts.m3u8File, opts.vhost, opts.app, opts.stream);

@@ -5,7 +5,7 @@
 //
 // Pure: the writer returns bytes and file offsets; the caller owns the file.
 
-import { ProtocolError } from '../../../core/errors.js';
+import { ErrorCode, ProtocolError, TsrsError } from '../../../core/errors.js';
 import { MPEG_AUDIO_HEADER_SIZE, parseMpegAudioFrameHeader } from '../../codec/mp3.js';
 import type { MediaFrame } from '../../media-frame.js';
 import { BoxWriter, LARGE_BOX_HEADER_SIZE } from './box.js';
@@ -138,7 +138,7 @@ export class Mp4FileWriter {
 
   /** Feeds a frame; returns the sample bytes to append to the file (empty when the frame adds none). */
   add(frame: MediaFrame): Buffer {
-    if (this.result !== null) throw new Error('Mp4FileWriter: add() after finish()');
+    if (this.result !== null) throw new TsrsError(ErrorCode.SystemAssert, 'Mp4FileWriter: add() after finish()');
     if (frame.kind === 'data') return EMPTY;
     let ft = frame.kind === 'video' ? this.video : this.audio;
 

@@ -2,6 +2,8 @@
 // walks boxes and expands progressive sample tables and fragment truns back into samples, so tests can
 // check what the writers produced (and read reference files made by ffmpeg) without a demuxer in src/.
 
+import { ErrorCode, ProtocolError, TsrsError } from '../../../core/errors.js';
+
 export interface ParsedBox {
   readonly type: string;
   /** Offset of the box in the buffer given to parseBoxes. */
@@ -29,7 +31,7 @@ export function parseBoxes(buf: Buffer, start = 0, end = buf.length): ParsedBox[
     } else if (size === 0) {
       size = end - pos;
     }
-    if (size < headerSize || pos + size > end) throw new Error(`bad box ${type} of ${size} at ${pos} (end ${end})`);
+    if (size < headerSize || pos + size > end) throw new ProtocolError(ErrorCode.MediaDecode, `bad box ${type} of ${size} at ${pos} (end ${end})`);
     const payload = buf.subarray(pos + headerSize, pos + size);
     let children: ParsedBox[] = [];
     if (CONTAINERS.has(type)) children = parseBoxes(buf, pos + headerSize, pos + size);
@@ -39,7 +41,7 @@ export function parseBoxes(buf: Buffer, start = 0, end = buf.length): ParsedBox[
     out.push({ type, start: pos, size, headerSize, payload, children });
     pos += size;
   }
-  if (pos !== end) throw new Error(`${end - pos} trailing bytes at ${pos}`);
+  if (pos !== end) throw new ProtocolError(ErrorCode.MediaDecode, `${end - pos} trailing bytes at ${pos}`);
   return out;
 }
 
@@ -57,7 +59,7 @@ export function findBox(boxes: ParsedBox[], path: string): ParsedBox | undefined
 
 export function mustFind(boxes: ParsedBox[], path: string): ParsedBox {
   const b = findBox(boxes, path);
-  if (b === undefined) throw new Error(`no ${path}`);
+  if (b === undefined) throw new TsrsError(ErrorCode.FileNotFound, `no ${path}`);
   return b;
 }
 
@@ -181,7 +183,7 @@ function readTrak(trak: ParsedBox): ReadTrack {
       dts += duration;
     }
   }
-  if (count > 0 && samples.length !== count) throw new Error(`sample tables describe ${samples.length} of ${count} samples`);
+  if (count > 0 && samples.length !== count) throw new ProtocolError(ErrorCode.MediaDecode, `sample tables describe ${samples.length} of ${count} samples`);
   return { trackId, handler, timescale, sampleEntry: entry.type, config: configBox?.payload, mdhdDuration, tkhdDuration, edits, samples };
 }
 

@@ -39,7 +39,7 @@ export interface TrackInfo {
 export const VIDEO_TIMESCALE = 90000;
 
 function mp4Error(message: string): ProtocolError {
-  return new ProtocolError(ErrorCode.RtmpMessageDecode, `mp4: ${message}`);
+  return new ProtocolError(ErrorCode.MediaDecode, `mp4: ${message}`);
 }
 
 /**

@@ -2,6 +2,7 @@
 // transport packet parser for assertions, and a seeded PRNG.
 
 import { type AudioFrame, type VideoFrame, audioFrameFromFlv, videoFrameFromFlv } from '../../media-frame.js';
+import { ErrorCode, ProtocolError } from '../../../core/errors.js';
 
 /** x264 (High, 64x48) SPS/PPS and their avcC as ffmpeg 5.1 writes it (with the high-profile tail). */
 export { prng } from '../../../../test/fixtures/index.js';
@@ -96,11 +97,11 @@ export interface ParsedTsPacket {
 
 /** Split into 188-byte packets and decode the header fields (asserting sync and alignment). */
 export function parsePackets(ts: Buffer): ParsedTsPacket[] {
-  if (ts.length % 188 !== 0) throw new Error(`not 188-aligned: ${ts.length}`);
+  if (ts.length % 188 !== 0) throw new ProtocolError(ErrorCode.MediaDecode, `not 188-aligned: ${ts.length}`);
   const out: ParsedTsPacket[] = [];
   for (let off = 0; off < ts.length; off += 188) {
     const raw = ts.subarray(off, off + 188);
-    if (raw[0] !== 0x47) throw new Error(`no sync at ${off}`);
+    if (raw[0] !== 0x47) throw new ProtocolError(ErrorCode.MediaDecode, `no sync at ${off}`);
     const afc = (raw[3]! >> 4) & 3;
     let p = 4;
     let af: Buffer | null = null;
