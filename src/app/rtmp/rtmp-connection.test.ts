@@ -165,6 +165,7 @@ interface Options {
   cluster?: { locate: () => Promise<string | null> };
   admission?: Admission;
   registry?: SourceRegistry;
+  conf?: string;
 }
 
 /** One connection and one in-memory client talking to it. */
@@ -177,9 +178,10 @@ class Rig {
   readonly conn: RtmpConnection;
   client: RtmpClientSession | null = null;
   events: ClientSessionEvent[] = [];
-  readonly config: SrsConfig = parseConfigText(CONF, 't.conf');
+  readonly config: SrsConfig;
 
   constructor(o: Options = {}) {
+    this.config = parseConfigText(o.conf ?? CONF, 't.conf');
     this.admission = o.admission ?? new FakeAdmission();
     this.registry = o.registry ?? new SourceRegistry(log);
     this.conn = new RtmpConnection({
@@ -271,6 +273,18 @@ test('publish accepted: admitted, Publish.Start, media reaches the source and it
   pub.sendMedia(10);
   assert.ok(player.sinks[0]!.frames.length > 0, 'frames fan out to the player');
   assert.ok(player.sinks[0]!.frames.some((f) => f.kind === 'video'));
+});
+
+test('connect refused: a disabled vhost gets the connect _error and the connection closes before any admission', async () => {
+  const r = new Rig({ conf: 'listen 1935; vhost __defaultVhost__ { enabled off; }' });
+  r.start('publish');
+  await r.settle();
+  const err = r.events.find((e) => e.type === 'error');
+  assert.ok(err && err.type === 'error');
+  assert.equal(err.code, 'NetConnection.Connect.Rejected');
+  assert.ok(!r.has('publishing'));
+  assert.equal(r.link.closes[0]?.hard, true);
+  assert.deepEqual(r.fake.record, ['client closed: code=2014(RtmpVhostNotFound) : no vhost 127.0.0.1']);
 });
 
 test('publish refused by security: Publish.Denied, connection closed hard, no stop callback', async () => {
