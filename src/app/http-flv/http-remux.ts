@@ -282,8 +282,19 @@ export class HttpRemux {
       (ticket) =>
         this.webSockets().then(
           (wss) => {
-            if (socket.destroyed) ticket.abandon('viewer left while admitted');
-            else wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.serveWs(ws, url, m, vhost, log, ticket, state));
+            if (socket.destroyed) {
+              ticket.abandon('viewer left while admitted');
+              return;
+            }
+            // A socket lost during the WebSocket handshake never reaches serveWs: its record goes too.
+            let attached = false;
+            socket.once('close', () => {
+              if (!attached) ticket.abandon('viewer left during the WebSocket handshake');
+            });
+            wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+              attached = true;
+              this.serveWs(ws, url, m, vhost, log, ticket, state);
+            });
           },
           (err) => {
             log.error(`WS-FLV: cannot load the WebSocket library: ${errorMessage(err)}`);
