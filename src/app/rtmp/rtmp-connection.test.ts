@@ -10,7 +10,8 @@ import { parseConfigText, type SrsConfig } from '../../config/index.js';
 import { demuxFlv } from '../../kernel/format/flv.js';
 import type { MediaFrame } from '../../kernel/media-frame.js';
 import { RtmpClientSession, type ClientMode, type ClientSessionEvent } from '../../protocol/rtmp/client-session.js';
-import { StatusCode } from '../../protocol/rtmp/commands.js';
+import { ChunkEncoder } from '../../protocol/rtmp/chunk-encoder.js';
+import { StatusCode, commandMessage } from '../../protocol/rtmp/commands.js';
 import type { Admission, AdmissionAction, AdmissionClient, AdmissionRequest, ClientTicket, Ticket } from '../admission/index.js';
 import { AdmissionService } from '../admission/index.js';
 import type { HookClientInfo } from '../hooks/http-hooks.js';
@@ -392,6 +393,27 @@ test('events wait while a callback decides, then run in order; reading pauses me
   assert.deepEqual(r.fake.record, ['admit publish live/cam fmle-publish', 'publish closed: FCUnpublish'], 'then the parked unpublish');
   assert.ok(!r.registry.get('__defaultVhost__', 'live', 'cam')?.isPublishing);
   assert.equal(r.link.closes.length, 0, 'the connection stays for a republish');
+});
+
+test('play: a pause sent while on_play is pending waits, then pauses the accepted player; unpause resumes it', async () => {
+  const r = new Rig();
+  r.fake.hold = true;
+  r.start('play');
+  await r.settle();
+  assert.equal(r.fake.held.length, 1);
+  // A raw pause on its own chunk stream (the client session has no pause call); small, so one chunk.
+  const raw = new ChunkEncoder();
+  const pause = (on: boolean): void => r.conn.receive(raw.encodeToBuffer(commandMessage(1, 8, 'pause', 0, null, on, 1234)), r.clock);
+  pause(true);
+  assert.equal(r.sinks.length, 0, 'parked: no player yet');
+  r.fake.release();
+  await r.settle();
+  assert.ok(r.has('playing'));
+  assert.equal(r.sinks.length, 1);
+  assert.equal(r.sinks[0]!.paused, true, 'the parked pause ran after the play was accepted');
+  pause(false);
+  assert.equal(r.sinks[0]!.paused, false);
+  assert.equal(r.link.timerAt, null, 'a player has no deadline');
 });
 
 test('kick-off: through the client record and through the source', async () => {
