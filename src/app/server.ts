@@ -19,6 +19,7 @@ import type { HttpMux } from './http/http-mux.js';
 import { ForwardService } from './forward/index.js';
 import { ClusterService } from './edge/index.js';
 import { FfmpegService } from './ffmpeg/index.js';
+import { AdmissionService } from './admission/index.js';
 import { MeshNode, meshTokenAdmits, type MeshOptions } from './mesh/index.js';
 
 /** Knobs that are not in SRS's config format (tsrs extensions, set by the CLI from TSRS_* env vars). */
@@ -98,7 +99,10 @@ export class Server {
         notifyAttempts: options.hooksNotifyAttempts ?? 3,
         notifyBackoffMs: 1000,
       }),
-      connections: 0,
+      admission: new AdmissionService(() => this.ctx),
+      get connections(): number {
+        return this.admission.connections;
+      },
     };
     this.rtmp = new RtmpServer(this.ctx);
     this.hls = new HlsService(this.ctx, { cacheBytes: options.hlsCacheBytes }).register();

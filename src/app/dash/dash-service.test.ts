@@ -15,6 +15,7 @@ import { SourceRegistry, type LiveSource } from '../live/live-source.js';
 import type { Sink } from '../live/sink.js';
 import { Stats } from '../stats/stats.js';
 import { DashService } from './dash-service.js';
+import { AdmissionService } from '../admission/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tsrs-dash-service-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -58,6 +59,7 @@ function harness(vhostBody: string, opts: { maxPendingBytes?: number } = {}): Ha
     serverId: 'vid-test',
     serviceId: 'svc',
     hooks: new HttpHooks({ serverId: 'vid-test', serviceId: 'svc', timeoutMs: 1000, notifyAttempts: 1, notifyBackoffMs: 10 }),
+    admission: new AdmissionService(() => ctx),
     connections: 0,
   };
   const service = new DashService(ctx, { maxPendingBytes: opts.maxPendingBytes });

@@ -10,6 +10,7 @@ import { HttpHooks } from '../hooks/http-hooks.js';
 import { SourceRegistry, type LiveSource } from '../live/live-source.js';
 import { Stats } from '../stats/stats.js';
 import { FfmpegService } from './ffmpeg-service.js';
+import { AdmissionService } from '../admission/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tsrs-ffmpeg-service-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -93,6 +94,7 @@ function harness(vhostBody: (h: { bin: string; dir: string }) => string, extra =
     serverId: 'vid-test',
     serviceId: 'svc',
     hooks: new HttpHooks({ serverId: 'vid-test', serviceId: 'svc', timeoutMs: 1000, notifyAttempts: 1, notifyBackoffMs: 10 }),
+    admission: new AdmissionService(() => ctx),
     connections: 0,
   };
   const service = new FfmpegService(ctx, { rtmpPorts: () => [19350], supervisor: { stopGraceMs: 500 } });

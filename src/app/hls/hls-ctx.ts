@@ -8,16 +8,13 @@ import { newContextId, type Logger } from '../../core/logger.js';
 import { SERVER_SIGNATURE } from '../../core/version.js';
 import { resolveVhost, type VhostConfig } from '../../config/index.js';
 import type { ServerContext } from '../context.js';
-import type { HookClientInfo } from '../hooks/http-hooks.js';
-import { streamKey } from '../live/live-source.js';
-import { checkRefer, checkSecurity } from '../security/access.js';
-import type { ClientStat } from '../stats/stats.js';
+import type { AdmissionRequest, ClientBoundTicket } from '../admission/index.js';
 
 interface HlsSession {
   id: string;
   vhost: VhostConfig;
-  stat: ClientStat;
-  hook: HookClientInfo;
+  /** The admission's ticket: the client record (`hls-play`) and on_stop when the session ends. */
+  ticket: ClientBoundTicket;
   lastSeenMs: number;
   sentBytes: number;
   log: Logger;
@@ -96,78 +93,65 @@ export class HlsContexts {
     // A new viewer (or an id we do not know): admit it, then hand out its session URL.
     const sid = id && /^[0-9a-z]{1,32}$/i.test(id) ? id : newContextId();
     const log = this.ctx.log.child(sid);
-    const key = streamKey(vhost.name, app, stream);
     const query = new URLSearchParams(url.search);
     query.delete('hls_ctx');
     const param = query.toString() ? `?${query.toString()}` : '';
-
-    const hook: HookClientInfo = {
-      clientId: sid,
-      ip: peerIp(req),
-      vhost: vhost.name,
+    const tcUrl = `http://${req.headers.host ?? ''}/${app}`;
+    const request: AdmissionRequest = {
+      vhost,
       app,
-      stream: `${stream}.m3u8`,
+      stream,
       param,
-      tcUrl: `http://${req.headers.host ?? ''}/${app}`,
+      tcUrl,
       pageUrl: typeof req.headers.referer === 'string' ? req.headers.referer : '',
-      streamUrl: key,
-      streamId: this.ctx.stats.streamId(key),
+      type: 'hls-play',
+      // Hooks and the record name the session's stream with its extension (http-callbacks.md §4).
+      name: `${stream}.m3u8`,
+      hookStream: `${stream}.m3u8`,
     };
-    void this.admit(res, url, vhost, hook, log, sid, app, stream, resolveFile, path, !!id);
+    void this.admit(res, url, request, peerIp(req), log, sid, resolveFile, path, !!id);
     return true;
   }
 
   private async admit(
     res: ServerResponse,
     url: URL,
-    vhost: VhostConfig,
-    hook: HookClientInfo,
+    request: AdmissionRequest,
+    ip: string,
     log: Logger,
     sid: string,
-    app: string,
-    stream: string,
     resolveFile: FileResolver,
     path: string,
     hadId: boolean,
   ): Promise<void> {
+    let session: HlsSession | undefined;
+    let ticket: ClientBoundTicket;
     try {
-      checkSecurity(vhost.security, 'play', hook.ip);
-      checkRefer(vhost.refer, 'play', hook.pageUrl);
-      await this.ctx.hooks.gate(vhost.httpHooks, 'on_play', hook, log);
+      ticket = await this.ctx.admission.admit({
+        action: 'play',
+        request,
+        client: {
+          proto: 'hls',
+          id: sid,
+          ip,
+          log,
+          tcUrl: request.tcUrl,
+          pageUrl: request.pageUrl,
+          sendBytes: () => session?.sentBytes ?? 0,
+          recvBytes: () => 0,
+          kick: (reason) => this.end(sid, `kicked: ${reason}`, true),
+        },
+      });
     } catch (err) {
       log.warn(`HLS play denied: ${errorMessage(err)}`);
       res.destroy();
       return;
     }
-    const session: HlsSession = {
-      id: sid,
-      vhost,
-      hook,
-      lastSeenMs: this.ctx.now(),
-      sentBytes: 0,
-      log,
-      stat: {
-        id: sid,
-        vhost: vhost.name,
-        app,
-        stream,
-        name: `${stream}.m3u8`,
-        ip: hook.ip,
-        pageUrl: hook.pageUrl,
-        swfUrl: '',
-        tcUrl: hook.tcUrl,
-        type: 'hls-play',
-        publish: false,
-        createdAtMs: this.ctx.now(),
-        sendBytes: () => session.sentBytes,
-        recvBytes: () => 0,
-        kick: (reason) => this.end(sid, `kicked: ${reason}`, true),
-      },
-    };
+    const vhost = request.vhost;
+    session = { id: sid, vhost, ticket, lastSeenMs: this.ctx.now(), sentBytes: 0, log };
     this.sessions.set(sid, session);
-    this.ctx.stats.addClient(session.stat);
     this.ensureSweeper();
-    log.trace(`HLS play ${hook.streamUrl}, hls_ctx=${sid}, ip=${hook.ip}`);
+    log.trace(`HLS play ${ticket.hook.streamUrl}, hls_ctx=${sid}, ip=${ip}`);
     if (hadId) {
       void this.servePlaylist(res, resolveFile, path, session, vhost);
       return;
@@ -208,9 +192,9 @@ export class HlsContexts {
     if (!s) return;
     this.sessions.delete(id);
     if (kicked) this.expired.add(id);
-    this.ctx.stats.removeClient(id);
+    // Ends the client record and fires on_stop.
+    s.ticket.close(reason);
     s.log.trace(`HLS session ${id} ended: ${reason}, send=${s.sentBytes}B`);
-    void this.ctx.hooks.notify(s.vhost.httpHooks, 'on_stop', s.hook, s.log);
   }
 
   /** Sessions idle for 2×hls_window are over (SRS's rule). */

@@ -14,6 +14,7 @@ import { SourceRegistry, type LiveSource } from '../live/live-source.js';
 import type { Sink } from '../live/sink.js';
 import { Stats } from '../stats/stats.js';
 import { HlsService } from './hls-service.js';
+import { AdmissionService } from '../admission/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tsrs-hls-service-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -52,6 +53,7 @@ function harness(hlsBody: string, opts: { maxPendingBytes?: number; extra?: stri
     serverId: 'vid-test',
     serviceId: 'svc',
     hooks: new HttpHooks({ serverId: 'vid-test', serviceId: 'svc', timeoutMs: 1000, notifyAttempts: 1, notifyBackoffMs: 10 }),
+    admission: new AdmissionService(() => ctx),
     connections: 0,
   };
   const service = new HlsService(ctx, { maxPendingBytes: opts.maxPendingBytes, cacheBytes: opts.cacheBytes }).register();

@@ -10,11 +10,9 @@ import { SERVER_SIGNATURE } from '../../core/version.js';
 import type { MediaFrame } from '../../kernel/media-frame.js';
 import { resolveVhost, type SrsConfig, type VhostConfig } from '../../config/index.js';
 import type { ServerContext } from '../context.js';
-import { streamKey, type LiveSource } from '../live/live-source.js';
-import type { HookClientInfo } from '../hooks/http-hooks.js';
-import { checkRefer, checkSecurity } from '../security/access.js';
+import type { LiveSource } from '../live/live-source.js';
+import type { ClientBoundTicket } from '../admission/index.js';
 import { QueuedSink, type QueuedSinkOptions, type ViewerEvents } from '../live/queued-sink.js';
-import type { ClientStat } from '../stats/stats.js';
 import { sourceOptionsOf, viewerOptionsOf } from '../live/source-options.js';
 import { AudioFastCaches } from './fast-cache.js';
 import { compileMount, matchMount, type Mount, type MountMatch } from './mounts.js';
@@ -125,6 +123,13 @@ function hostnameOf(req: IncomingMessage): string {
   return colon >= 0 ? host.slice(0, colon) : host;
 }
 
+/** What the admission's client record reads of a viewer before and after its sink exists. */
+interface ViewerState {
+  sent: number;
+  sink: HttpStreamSink | null;
+  kick(reason: string): void;
+}
+
 export class HttpRemux {
   private mountsFor: SrsConfig | null = null;
   private mounts: Mount[] = [];
@@ -172,11 +177,14 @@ export class HttpRemux {
     if (!hit) return false;
     const { m, vhost } = hit;
     const log = this.ctx.log.child(newContextId());
-    const hook = this.hookInfo(req, url, m, vhost, log.cid);
-    this.admit(req, vhost, hook, log).then(
-      () => {
-        if (res.destroyed || req.socket.destroyed) return;
-        this.serve(req, res, url, m, vhost, log, hook);
+    const state: ViewerState = { sent: 0, sink: null, kick: () => res.destroy() };
+    this.admit(req, url, m, vhost, log, state).then(
+      (ticket) => {
+        if (res.destroyed || req.socket.destroyed) {
+          ticket.abandon('viewer left while admitted');
+          return;
+        }
+        this.serve(req, res, url, m, vhost, log, ticket, state);
       },
       (err) => {
         // SRS closes a refused HTTP player without any response.
@@ -187,30 +195,41 @@ export class HttpRemux {
     return true;
   }
 
-  /** Security, referer and on_play for an HTTP viewer (SRS's order: security, then the hook). */
-  private async admit(req: IncomingMessage, vhost: VhostConfig, hook: HookClientInfo, log: Logger): Promise<void> {
-    checkSecurity(vhost.security, 'play', hook.ip);
-    checkRefer(vhost.refer, 'play', typeof req.headers.referer === 'string' ? req.headers.referer : '');
-    await this.ctx.hooks.gate(vhost.httpHooks, 'on_play', hook, log);
+  /**
+   * Security, referer and on_play for an HTTP viewer through the admission service; the ticket holds its
+   * client record and fires on_stop when closed. Hooks get the tcUrl rebuilt as `rtmp://<vhost>/<app>`
+   * (http-callbacks.md §4), the record the HTTP one.
+   */
+  private admit(req: IncomingMessage, url: URL, m: MountMatch, vhost: VhostConfig, log: Logger, state: ViewerState): Promise<ClientBoundTicket> {
+    const pageUrl = typeof req.headers.referer === 'string' ? req.headers.referer : '';
+    return this.ctx.admission.admit({
+      action: 'play',
+      client: {
+        proto: 'http-flv',
+        id: log.cid,
+        ip: clientIp(req),
+        log,
+        tcUrl: `http://${req.headers.host ?? ''}/${m.app}`,
+        pageUrl,
+        sendBytes: () => state.sent,
+        recvBytes: () => req.socket.bytesRead,
+        kick: (reason) => state.kick(reason),
+        droppedFrames: () => state.sink?.droppedFrames ?? 0,
+      },
+      request: {
+        vhost,
+        app: m.app,
+        stream: m.stream,
+        param: url.search,
+        tcUrl: `rtmp://${vhost.name}/${m.app}`,
+        pageUrl,
+        type: 'flv-play',
+        name: url.pathname.slice(url.pathname.lastIndexOf('/') + 1),
+      },
+    });
   }
 
-  private hookInfo(req: IncomingMessage, url: URL, m: MountMatch, vhost: VhostConfig, cid: string): HookClientInfo {
-    const key = streamKey(vhost.name, m.app, m.stream);
-    return {
-      clientId: cid,
-      ip: clientIp(req),
-      vhost: vhost.name,
-      app: m.app,
-      stream: m.stream,
-      param: url.search,
-      tcUrl: `rtmp://${vhost.name}/${m.app}`,
-      pageUrl: typeof req.headers.referer === 'string' ? req.headers.referer : '',
-      streamUrl: key,
-      streamId: this.ctx.stats.streamId(key),
-    };
-  }
-
-  private serve(req: IncomingMessage, res: ServerResponse, url: URL, m: MountMatch, vhost: VhostConfig, log: Logger, hook: HookClientInfo): void {
+  private serve(req: IncomingMessage, res: ServerResponse, url: URL, m: MountMatch, vhost: VhostConfig, log: Logger, ticket: ClientBoundTicket, state: ViewerState): void {
     const source = this.obtain(vhost, m);
     const encoder = this.encoderFor(m, vhost, source);
     const headers: Record<string, string> = {
@@ -234,11 +253,13 @@ export class HttpRemux {
     if (req.method === 'HEAD') {
       res.end();
       this.ctx.registry.release(source);
+      // Nothing was played: no on_stop, as before the admission service.
+      ticket.abandon('HEAD');
       return;
     }
     res.socket?.setNoDelay(vhost.tcpNodelay);
     const output = res.socket ? socketOutput(res, res.socket, chunked) : responseOutput(res);
-    const viewer = this.attachViewer(req, url, m, vhost, source, encoder, output, log, 'http', hook);
+    const viewer = this.attachViewer(url, m, vhost, source, encoder, output, log, 'http', ticket, state);
     res.on('drain', () => viewer.sink.onDrain());
     res.socket?.on('drain', () => viewer.sink.onDrain());
     res.on('close', () => viewer.close('viewer left'));
@@ -256,15 +277,28 @@ export class HttpRemux {
     if (!hit || hit.m.format !== 'flv') return false;
     const { m, vhost } = hit;
     const log = this.ctx.log.child(newContextId());
-    const hook = this.hookInfo(req, url, m, vhost, log.cid);
-    this.admit(req, vhost, hook, log).then(
-      () =>
+    const state: ViewerState = { sent: 0, sink: null, kick: () => socket.destroy() };
+    this.admit(req, url, m, vhost, log, state).then(
+      (ticket) =>
         this.webSockets().then(
           (wss) => {
-            if (!socket.destroyed) wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.serveWs(ws, req, url, m, vhost, log, hook));
+            if (socket.destroyed) {
+              ticket.abandon('viewer left while admitted');
+              return;
+            }
+            // A socket lost during the WebSocket handshake never reaches serveWs: its record goes too.
+            let attached = false;
+            socket.once('close', () => {
+              if (!attached) ticket.abandon('viewer left during the WebSocket handshake');
+            });
+            wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+              attached = true;
+              this.serveWs(ws, url, m, vhost, log, ticket, state);
+            });
           },
           (err) => {
             log.error(`WS-FLV: cannot load the WebSocket library: ${errorMessage(err)}`);
+            ticket.abandon('no WebSocket library');
             socket.destroy();
           },
         ),
@@ -281,7 +315,7 @@ export class HttpRemux {
     return this.wss;
   }
 
-  private serveWs(ws: WebSocket, req: IncomingMessage, url: URL, m: MountMatch, vhost: VhostConfig, log: Logger, hook: HookClientInfo): void {
+  private serveWs(ws: WebSocket, url: URL, m: MountMatch, vhost: VhostConfig, log: Logger, ticket: ClientBoundTicket, state: ViewerState): void {
     {
       const source = this.obtain(vhost, m);
       const encoder = this.encoderFor(m, vhost, source);
@@ -291,7 +325,7 @@ export class HttpRemux {
         end: () => ws.close(1000, 'stream ended'),
         destroy: () => ws.terminate(),
       };
-      const viewer = this.attachViewer(req, url, m, vhost, source, encoder, output, log, 'ws', hook);
+      const viewer = this.attachViewer(url, m, vhost, source, encoder, output, log, 'ws', ticket, state);
       ws.on('close', () => viewer.close('viewer left'));
       ws.on('error', (err) => viewer.close(`websocket error: ${err.message}`));
       ws.on('message', () => {
@@ -319,7 +353,6 @@ export class HttpRemux {
   }
 
   private attachViewer(
-    req: IncomingMessage,
     url: URL,
     m: MountMatch,
     vhost: VhostConfig,
@@ -328,7 +361,8 @@ export class HttpRemux {
     output: ViewerOutput,
     log: Logger,
     via: 'http' | 'ws',
-    hook: HookClientInfo,
+    ticket: ClientBoundTicket,
+    state: ViewerState,
   ): { sink: HttpStreamSink; close(reason: string): void } {
     let closed = false;
     let sink: HttpStreamSink;
@@ -338,15 +372,14 @@ export class HttpRemux {
       sink.close();
       source.removeSink(sink);
       this.ctx.registry.release(source);
-      this.ctx.stats.removeClient(stat.id);
+      // Ends the client record and fires on_stop.
+      ticket.close(reason);
       this.viewers.delete(viewer);
-      void this.ctx.hooks.notify(vhost.httpHooks, 'on_stop', hook, log);
-      log.trace(`HTTP ${m.format.toUpperCase()} ${via} viewer closed: ${reason}, send=${sent}B`);
+      log.trace(`HTTP ${m.format.toUpperCase()} ${via} viewer closed: ${reason}, send=${state.sent}B`);
     };
-    let sent = 0;
     const counted: ViewerOutput = {
       write: (bufs) => {
-        for (const b of bufs) sent += b.length;
+        for (const b of bufs) state.sent += b.length;
         output.write(bufs);
       },
       pending: output.pending,
@@ -375,29 +408,12 @@ export class HttpRemux {
         },
       },
     );
-    const host = req.headers.host ?? '';
-    const stat: ClientStat = {
-      id: log.cid,
-      vhost: vhost.name,
-      app: m.app,
-      stream: m.stream,
-      name: url.pathname.slice(url.pathname.lastIndexOf('/') + 1),
-      ip: clientIp(req),
-      pageUrl: typeof req.headers.referer === 'string' ? req.headers.referer : '',
-      swfUrl: '',
-      tcUrl: `http://${host}/${m.app}`,
-      type: 'flv-play',
-      publish: false,
-      createdAtMs: this.ctx.now(),
-      sendBytes: () => sent,
-      recvBytes: () => req.socket.bytesRead,
-      kick: (reason) => {
-        output.destroy();
-        close(`kicked: ${reason}`);
-      },
-      droppedFrames: () => sink.droppedFrames,
+    state.sink = sink;
+    state.kick = (reason) => {
+      output.destroy();
+      close(`kicked: ${reason}`);
     };
-    this.ctx.stats.addClient(stat);
+    const stat = ticket.stat;
     const viewer = { close: (reason: string) => stat.kick(reason) };
     this.viewers.add(viewer);
     log.trace(

@@ -220,13 +220,9 @@ export class HttpServers {
 
   /** max_connections covers every listener (SRS's resource manager counts HTTP connections too). */
   private admit(socket: net.Socket): boolean {
-    const max = this.ctx.config().maxConnections;
-    if (this.ctx.connections >= max) {
-      this.ctx.log.warn(`drop http client ip=${socket.remoteAddress ?? ''}: max_connections ${max} reached`);
-      return false;
-    }
-    this.ctx.connections++;
-    socket.once('close', () => this.ctx.connections--);
+    const slot = this.ctx.admission.openConnection('http', socket.remoteAddress ?? '');
+    if (!slot) return false;
+    socket.once('close', () => slot.release());
     return true;
   }
 

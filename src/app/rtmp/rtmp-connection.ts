@@ -1,23 +1,24 @@
-// One RTMP client connection: wires the sans-I/O session to the socket, the source hub and stats.
+// One RTMP client connection as a state machine (issue 12 point 6): bytes and time in, replies and
+// decisions out. No socket and no timer here: the transport (RtmpLink), the clock, the admission service
+// and the play sinks are injected, so every path runs in unit tests; rtmp-socket.ts wires it to TCP.
 import { ErrorCode, ProtocolError, TsrsError, errorMessage, StreamBusyError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { SERVER_SIGNATURE, SRS_COMPAT_VERSION, SRS_COMPAT_VERSION_STRING, TSRS_VERSION } from '../../core/version.js';
 import { audioFrameFromFlv, dataFrame, videoFrameFromFlv, type MediaFrame } from '../../kernel/media-frame.js';
+import type { Amf0Value } from '../../kernel/format/amf0.js';
+import type { ChunkEncoder } from '../../protocol/rtmp/chunk-encoder.js';
 import { StatusCode } from '../../protocol/rtmp/commands.js';
 import { MessageType } from '../../protocol/rtmp/message.js';
 import { discoverRequest, type RtmpRequest } from '../../protocol/rtmp/request.js';
 import { RtmpServerSession, type ConnectInfo, type ServerSessionEvent } from '../../protocol/rtmp/server-session.js';
-import type { TcpConnection } from '../../transport/tcp.js';
-import { resolveVhost, type VhostConfig } from '../../config/index.js';
-import type { ServerContext } from '../context.js';
-import { streamKey, type LiveSource, type Publisher } from '../live/live-source.js';
-import type { HookClientInfo } from '../hooks/http-hooks.js';
-import { checkRefer, checkSecurity } from '../security/access.js';
-import type { ClientStat, ClientType } from '../stats/stats.js';
-import { RelayPlaySink, RtmpPlaySink } from './rtmp-play-sink.js';
+import { resolveVhost, type SrsConfig, type VhostConfig } from '../../config/index.js';
+import type { Admission, AdmissionRequest, ClientTicket, ConnectionSlot, Ticket } from '../admission/index.js';
+import type { ClusterHooks } from '../live/cluster-hooks.js';
+import { streamKey, type LiveSource, type Publisher, type SourceRegistry } from '../live/live-source.js';
+import type { QueuedSinkOptions, ViewerEvents } from '../live/queued-sink.js';
+import type { Sink } from '../live/sink.js';
 import { sourceOptionsOf, viewerOptionsOf } from '../live/source-options.js';
-import type { ClusterRequest } from '../live/cluster-hooks.js';
-import type { Amf0Value } from '../../kernel/format/amf0.js';
+import type { ClientType } from '../stats/stats.js';
 
 /** SRS's atc_auto marker in onMetaData. */
 function hasBravoAtc(values: Amf0Value[]): boolean {
@@ -28,7 +29,7 @@ function hasBravoAtc(values: Amf0Value[]): boolean {
 }
 
 /** A connection that neither publishes nor plays within this time is dropped (SRS: 30 s recv timeout). */
-const IDLE_SETUP_TIMEOUT_MS = 30_000;
+export const IDLE_SETUP_TIMEOUT_MS = 30_000;
 const WINDOW_ACK_SIZE = 2_500_000;
 const PEER_BANDWIDTH = 2_500_000;
 
@@ -43,64 +44,117 @@ export interface RelayMode {
   admits(param: string): boolean;
 }
 
+/** What the connection needs of its transport (a TCP socket in production, a fake in tests). */
+export interface RtmpLink {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  write(buffers: Buffer[]): void;
+  /** Close the transport; the connection has cleaned up already. */
+  close(reason: string, hard: boolean): void;
+  /** Stop/restart reading (while a callback decides on a publish or play). */
+  pause(): void;
+  resume(): void;
+  setNoDelay(on: boolean): void;
+  /** Arm the one timer of the connection at `atMs` (the injected clock's ms), or disarm it (null). */
+  armTimer(atMs: number | null): void;
+}
+
+/** A player's sink as the connection drives it (RtmpPlaySink in production). */
+export interface RtmpPlayerSink extends Sink {
+  readonly droppedFrames: number;
+  setPaused(paused: boolean): void;
+  onDrain(): void;
+  close(): void;
+}
+
+export interface PlaySinkSpec {
+  /** `relay`: a worker-mesh relay pull (no viewer, no demand). */
+  kind: 'viewer' | 'relay';
+  id: string;
+  encoder: ChunkEncoder;
+  streamId: number;
+  options: QueuedSinkOptions;
+  log: Logger;
+  events: ViewerEvents;
+  /** Whether the session still holds encoded control messages not yet written. */
+  sessionHasOutput: () => boolean;
+}
+
+export interface RtmpConnectionDeps {
+  link: RtmpLink;
+  log: Logger;
+  /** The clock (ms) for work that resumes after a callback; `receive`/`checkTimeout` take `now`. */
+  now(): number;
+  random(n: number): Buffer;
+  config(): SrsConfig;
+  registry: SourceRegistry;
+  admission: Admission;
+  /** This connection's max_connections slot (freed by the client ticket at close). */
+  slot?: ConnectionSlot;
+  cluster?: Pick<ClusterHooks, 'locate' | 'traverse'>;
+  /** Set on the worker-mesh relay port: no admission, only token-checked plays. */
+  relay?: RelayMode;
+  playSink(spec: PlaySinkSpec): RtmpPlayerSink;
+}
+
 type Role =
   | { kind: 'none' }
-  | { kind: 'publish'; source: LiveSource; streamId: number; publisher: Publisher; hook: HookClientInfo }
-  | { kind: 'play'; source: LiveSource; streamId: number; sink: RtmpPlaySink; hook: HookClientInfo };
+  | { kind: 'publish'; source: LiveSource; streamId: number; publisher: Publisher; ticket: Ticket }
+  | { kind: 'play'; source: LiveSource; streamId: number; sink: RtmpPlayerSink; ticket: Ticket | null };
 
 export class RtmpConnection {
   private readonly session: RtmpServerSession;
+  private readonly link: RtmpLink;
+  readonly log: Logger;
   private connectInfo: ConnectInfo | null = null;
   private vhost: VhostConfig | null = null;
   private role: Role = { kind: 'none' };
-  private closed = false;
-  private setupTimer: NodeJS.Timeout | null;
-  private publishTimer: NodeJS.Timeout | null = null;
-  private lastPacketAtMs = 0;
-  private gotFirstPacket = false;
-  readonly stat: ClientStat;
+  private closedFlag = false;
+  /** The admission's client (record, on_connect/on_close, max_connections slot); null on the relay port. */
+  readonly client: ClientTicket | null;
+  /** Events of the connection, in order; an async step (HTTP callback) parks the rest until it is done. */
+  private backlog: ServerSessionEvent[] = [];
+  private gate: Promise<void> | null = null;
+  private armedAt: number | null = null;
 
-  constructor(
-    private readonly conn: TcpConnection,
-    private readonly ctx: ServerContext,
-    readonly log: Logger,
-    private readonly relay?: RelayMode,
-  ) {
-    this.session = new RtmpServerSession({ random: ctx.random, nowMs: ctx.now });
-    const self = this;
-    this.stat = {
-      id: log.cid,
-      vhost: '',
-      app: '',
-      stream: '',
-      name: '',
-      ip: conn.remoteAddress,
-      pageUrl: '',
-      swfUrl: '',
-      tcUrl: '',
-      type: '',
-      publish: false,
-      createdAtMs: ctx.now(),
-      sendBytes: () => conn.bytesOut,
-      recvBytes: () => conn.bytesIn,
-      kick: (reason: string) => self.close(`kicked: ${reason}`),
-      droppedFrames: () => (self.role.kind === 'play' ? self.role.sink.droppedFrames : 0),
-    };
-    if (!relay) ctx.stats.addClient(this.stat);
-    this.setupTimer = setTimeout(() => this.close('timeout waiting for publish or play'), IDLE_SETUP_TIMEOUT_MS);
-    conn.attach({
-      onData: (bytes) => this.onData(bytes),
-      onClose: (reason) => this.cleanup(reason),
-      onDrain: () => {
-        if (this.role.kind === 'play') this.role.sink.onDrain();
-      },
-    });
+  constructor(private readonly deps: RtmpConnectionDeps) {
+    this.link = deps.link;
+    this.log = deps.log;
+    this.session = new RtmpServerSession({ random: deps.random, openedAtMs: deps.now(), setupTimeoutMs: IDLE_SETUP_TIMEOUT_MS });
+    const link = deps.link;
+    this.client = deps.relay
+      ? null
+      : deps.admission.openClient(
+          {
+            proto: 'rtmp',
+            id: deps.log.cid,
+            ip: link.remoteAddress,
+            log: deps.log,
+            connectHooks: true,
+            sendBytes: () => link.bytesOut,
+            recvBytes: () => link.bytesIn,
+            kick: (reason) => this.close(`kicked: ${reason}`),
+            droppedFrames: () => (this.role.kind === 'play' ? this.role.sink.droppedFrames : 0),
+          },
+          deps.slot,
+        );
+    this.armTimer();
   }
 
-  private onData(bytes: Buffer): void {
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** Bytes from the peer at time `now`. */
+  receive(bytes: Buffer, now: number): void {
+    if (this.closedFlag) return;
     let events: ServerSessionEvent[];
     try {
-      events = this.session.receive(bytes);
+      events = this.session.receive(bytes, now);
     } catch (err) {
       this.flushSession();
       this.fail(err);
@@ -109,18 +163,49 @@ export class RtmpConnection {
     if (this.gate) {
       // A callback is deciding on publish/play: later events wait their turn, in order.
       for (const ev of events) this.backlog.push(ev);
+      this.flushSession();
+      this.armTimer();
       return;
     }
     this.process(events, 0);
   }
 
-  /** Events of the connection, in order; an async step (HTTP callback) parks the rest until it is done. */
-  private backlog: ServerSessionEvent[] = [];
-  private gate: Promise<void> | null = null;
+  /** The time (ms) the transport should call `checkTimeout` at, or null. */
+  nextTimeout(): number | null {
+    return this.closedFlag ? null : this.session.nextTimeout();
+  }
+
+  /** The armed timer fired (or any time): a passed deadline closes the connection. */
+  checkTimeout(now: number): void {
+    if (this.closedFlag) return;
+    for (const ev of this.session.checkTimeout(now)) {
+      if (ev.type !== 'timeout') continue;
+      if (ev.what === 'setup') {
+        this.close('timeout waiting for publish or play');
+      } else {
+        this.log.warn(`publish timeout: no packet for ${ev.idleMs}ms (limit ${ev.limitMs}ms, ${ev.what === 'normal' ? 'normal' : 'first packet'})`);
+        this.close('publish timeout', true);
+      }
+      return;
+    }
+    this.armTimer();
+  }
+
+  /** The transport drained its write queue. */
+  onDrain(): void {
+    if (this.role.kind === 'play') this.role.sink.onDrain();
+  }
+
+  private armTimer(): void {
+    const at = this.nextTimeout();
+    if (at === this.armedAt) return;
+    this.armedAt = at;
+    this.link.armTimer(at);
+  }
 
   private process(events: ServerSessionEvent[], from: number): void {
     for (let i = from; i < events.length; i++) {
-      if (this.closed) return;
+      if (this.closedFlag) return;
       let r: void | Promise<void>;
       try {
         r = this.onEvent(events[i]!);
@@ -132,13 +217,13 @@ export class RtmpConnection {
       if (r instanceof Promise) {
         this.flushSession();
         this.backlog = events.slice(i + 1);
-        this.conn.pause();
+        this.link.pause();
         this.gate = r.then(
           () => {
             this.gate = null;
             this.flushSession();
-            if (this.closed) return;
-            this.conn.resume();
+            if (this.closedFlag) return;
+            this.link.resume();
             const rest = this.backlog;
             this.backlog = [];
             this.process(rest, 0);
@@ -149,15 +234,17 @@ export class RtmpConnection {
             this.fail(err);
           },
         );
+        this.armTimer();
         return;
       }
     }
     this.flushSession();
+    this.armTimer();
   }
 
   /** Control replies go out right after the events that caused them, before any media flush. */
   private flushSession(): void {
-    if (this.session.hasOutput) this.conn.write(this.session.takeOutput());
+    if (this.session.hasOutput && !this.closedFlag) this.link.write(this.session.takeOutput());
   }
 
   private fail(err: unknown): void {
@@ -182,7 +269,6 @@ export class RtmpConnection {
         return this.onMedia(ev.typeId, ev.timestamp, ev.payload);
       case 'metadata':
         if (this.role.kind !== 'publish') return;
-        this.touch();
         this.role.source.bravoAtc = hasBravoAtc(ev.values);
         this.role.source.publish(dataFrame(ev.payload, ev.timestamp));
         return;
@@ -199,6 +285,8 @@ export class RtmpConnection {
       case 'call':
         this.log.info(`rtmp: ignore call ${ev.command.name}`);
         return;
+      case 'timeout':
+        return; // only from checkTimeout, handled there
     }
   }
 
@@ -206,12 +294,10 @@ export class RtmpConnection {
     if (this.connectInfo) throw new ProtocolError(ErrorCode.RtmpMessageDecode, 'connect sent twice');
     this.connectInfo = info;
     const req = discoverRequest(info.tcUrl, '');
-    const vhost = resolveVhost(this.ctx.config(), req.vhost);
-    this.stat.tcUrl = info.tcUrl;
-    this.stat.pageUrl = info.pageUrl;
-    this.stat.swfUrl = info.swfUrl;
+    const vhost = resolveVhost(this.deps.config(), req.vhost);
+    this.client?.describe({ tcUrl: info.tcUrl, pageUrl: info.pageUrl, swfUrl: info.swfUrl });
     this.log.trace(
-      `RTMP client ip=${this.conn.remoteAddress}:${this.conn.remotePort}, connect tcUrl=${info.tcUrl}, pageUrl=${info.pageUrl}, swfUrl=${info.swfUrl}, vhost=${req.vhost}, app=${req.app}`,
+      `RTMP client ip=${this.link.remoteAddress}:${this.link.remotePort}, connect tcUrl=${info.tcUrl}, pageUrl=${info.pageUrl}, swfUrl=${info.swfUrl}, vhost=${req.vhost}, app=${req.app}`,
     );
     if (!vhost || !vhost.enabled) {
       this.session.rejectConnect(`vhost ${req.vhost} not found or disabled`);
@@ -219,8 +305,8 @@ export class RtmpConnection {
       throw new TsrsError(ErrorCode.RtmpVhostNotFound, `no vhost ${req.vhost}`);
     }
     this.vhost = vhost;
-    this.stat.vhost = vhost.name;
-    if (vhost.tcpNodelay) this.conn.setNoDelay(true);
+    this.client?.describe({ vhost: vhost.name });
+    if (vhost.tcpNodelay) this.link.setNoDelay(true);
     this.session.acceptConnect({
       chunkSize: vhost.chunkSize,
       windowAckSize: vhost.outAckSize || WINDOW_ACK_SIZE,
@@ -233,7 +319,7 @@ export class RtmpConnection {
         srs_url: 'https://github.com/ossrs/srs',
         srs_version: `${SRS_COMPAT_VERSION.major}.${SRS_COMPAT_VERSION.minor}.${SRS_COMPAT_VERSION.revision}`,
         srs_authors: 'tsrs developers',
-        srs_server_ip: this.conn.socket.localAddress ?? '',
+        srs_server_ip: this.link.localAddress,
         srs_pid: process.pid,
         srs_id: this.log.cid,
         tsrs_version: TSRS_VERSION,
@@ -246,129 +332,83 @@ export class RtmpConnection {
     const req = discoverRequest(this.connectInfo.tcUrl, streamName);
     if (!req.stream) throw new TsrsError(ErrorCode.RtmpStreamNameEmpty, 'empty stream name');
     // The stream name may carry ?vhost=, so the vhost is resolved again like SRS's stream_service_cycle.
-    const vhost = resolveVhost(this.ctx.config(), req.vhost);
+    const vhost = resolveVhost(this.deps.config(), req.vhost);
     if (!vhost || !vhost.enabled) throw new TsrsError(ErrorCode.RtmpVhostNotFound, `no vhost ${req.vhost}`);
     this.vhost = vhost;
-    this.stat.vhost = vhost.name;
+    this.client?.describe({ vhost: vhost.name });
     return req;
+  }
+
+  /** The request as the admission service takes it. */
+  private admissionRequest(req: RtmpRequest, type: ClientType): AdmissionRequest {
+    const info = this.connectInfo!;
+    return {
+      vhost: this.vhost!,
+      app: req.app,
+      stream: req.stream,
+      param: req.param,
+      tcUrl: info.tcUrl,
+      pageUrl: info.pageUrl,
+      type,
+      traverse: { host: req.host, tcUrl: info.tcUrl, connectArgs: info.args },
+    };
   }
 
   private sourceFor(req: RtmpRequest): LiveSource {
     const v = this.vhost!;
-    return this.ctx.registry.obtain(v.name, req.app, req.stream, sourceOptionsOf(v));
+    return this.deps.registry.obtain(v.name, req.app, req.stream, sourceOptionsOf(v));
   }
-
-  private clusterRequest(req: RtmpRequest): ClusterRequest {
-    return { vhost: this.vhost!, host: req.host, app: req.app, stream: req.stream, param: req.param };
-  }
-
-  private describe(req: RtmpRequest, type: ClientType): void {
-    Object.assign(this.stat, { app: req.app, stream: req.stream, name: req.stream, type, publish: type.endsWith('publish') });
-  }
-
-  /** What hooks are told about this client for a request. */
-  private hookInfo(req: RtmpRequest, source?: LiveSource): HookClientInfo {
-    const key = source?.key ?? streamKey(this.vhost?.name ?? req.vhost, req.app, req.stream);
-    return {
-      clientId: this.log.cid,
-      ip: this.conn.remoteAddress,
-      vhost: this.vhost?.name ?? req.vhost,
-      app: req.app,
-      stream: req.stream,
-      param: req.param,
-      tcUrl: this.connectInfo?.tcUrl ?? '',
-      pageUrl: this.connectInfo?.pageUrl ?? '',
-      streamUrl: key,
-      streamId: this.ctx.stats.streamId(key),
-    };
-  }
-
-  /** refer.all and on_connect, once per connection, before its first publish or play (SRS's order). */
-  private async connectGate(req: RtmpRequest): Promise<void> {
-    if (this.connectChecked) return;
-    const v = this.vhost!;
-    checkRefer(v.refer, 'all', this.connectInfo?.pageUrl ?? '');
-    this.hookedConnect = this.hookInfo(req);
-    await this.ctx.hooks.gate(v.httpHooks, 'on_connect', this.hookedConnect, this.log);
-    // Edge token_traverse (cluster): an origin must accept this client's connect first (behaviours.md §5).
-    if (this.ctx.cluster) await this.ctx.cluster.traverse(this.clusterRequest(req), this.connectInfo?.tcUrl ?? '', this.connectInfo?.args ?? null, this.log);
-    this.connectChecked = true;
-  }
-
-  private connectChecked = false;
-  /** Set once on_connect was called, so on_close follows. */
-  private hookedConnect: HookClientInfo | null = null;
 
   private async onPublish(streamId: number, streamName: string, fmle: boolean): Promise<void> {
     if (this.role.kind !== 'none') this.stopRole('republish');
-    if (this.relay) {
+    if (this.deps.relay || !this.client) {
       this.session.rejectPublish(streamId, StatusCode.PublishDenied, 'publish denied: the mesh relay port only serves relay plays');
-      throw new TsrsError(ErrorCode.RtmpAccessDenied, `mesh: refused a publish on the relay port from ${this.conn.remoteAddress}:${this.conn.remotePort}`);
+      throw new TsrsError(ErrorCode.RtmpAccessDenied, `mesh: refused a publish on the relay port from ${this.link.remoteAddress}:${this.link.remotePort}`);
     }
     const req = this.request(streamName);
-    const v = this.vhost!;
+    let ticket: Ticket;
     try {
-      await this.connectGate(req);
-      checkSecurity(v.security, 'publish', this.conn.remoteAddress);
-      checkRefer(v.refer, 'publish', this.connectInfo?.pageUrl ?? '');
-      await this.ctx.hooks.gate(v.httpHooks, 'on_publish', this.hookInfo(req), this.log);
+      ticket = await this.client.admit('publish', this.admissionRequest(req, fmle ? 'fmle-publish' : 'flash-publish'));
     } catch (err) {
       this.session.rejectPublish(streamId, StatusCode.PublishDenied, `publish denied: ${errorMessage(err)}`);
       throw err;
     }
-    if (this.closed) return;
+    if (this.closedFlag) {
+      ticket.abandon('connection closed');
+      return;
+    }
     const source = this.sourceFor(req);
+    // RTMP has no way to ask its publisher for a keyframe: the encoder's GOP decides.
     const publisher: Publisher = { id: this.log.cid, kick: (reason) => this.close(`publisher kicked: ${reason}`) };
     try {
       source.startPublish(publisher, {
-        ip: this.conn.remoteAddress,
+        ip: this.link.remoteAddress,
         tcUrl: this.connectInfo?.tcUrl ?? '',
         param: req.param,
         pageUrl: this.connectInfo?.pageUrl ?? '',
         swfUrl: this.connectInfo?.swfUrl ?? '',
-        port: this.conn.localPort,
+        port: this.link.localPort,
       });
     } catch (err) {
+      // Busy after on_publish: refused without on_unpublish (behaviours.md §2).
+      ticket.abandon(errorMessage(err));
       if (err instanceof StreamBusyError) {
         this.session.rejectPublish(streamId, StatusCode.PublishBadName, `Stream ${source.key} is busy`);
         this.flushSession();
-        this.ctx.registry.release(source);
+        this.deps.registry.release(source);
       }
       throw err;
     }
-    this.describe(req, fmle ? 'fmle-publish' : 'flash-publish');
-    source.publishStartedAt = this.ctx.now();
-    this.role = { kind: 'publish', source, streamId, publisher, hook: this.hookInfo(req, source) };
-    this.clearSetupTimer();
-    this.session.acceptPublish(streamId, fmle);
-    this.log.trace(`RTMP ${fmle ? 'FMLE' : 'flash'} publish ${source.key}${req.param ? ` param=${req.param}` : ''}`);
-    this.startPublishTimeouts();
-  }
-
-  private startPublishTimeouts(): void {
+    const now = this.deps.now();
+    source.publishStartedAt = now;
+    this.role = { kind: 'publish', source, streamId, publisher, ticket };
     const v = this.vhost!;
-    this.lastPacketAtMs = this.ctx.now();
-    this.gotFirstPacket = false;
-    const check = Math.min(1000, Math.max(100, Math.floor(Math.min(v.publish.firstPktTimeoutMs, v.publish.normalTimeoutMs) / 4)));
-    this.publishTimer = setInterval(() => {
-      const limit = this.gotFirstPacket ? v.publish.normalTimeoutMs : v.publish.firstPktTimeoutMs;
-      const idle = this.ctx.now() - this.lastPacketAtMs;
-      if (idle > limit) {
-        this.log.warn(`publish timeout: no packet for ${idle}ms (limit ${limit}ms, ${this.gotFirstPacket ? 'normal' : 'first packet'})`);
-        this.close('publish timeout', true);
-      }
-    }, check);
-    this.publishTimer.unref();
-  }
-
-  private touch(): void {
-    this.lastPacketAtMs = this.ctx.now();
-    this.gotFirstPacket = true;
+    this.session.acceptPublish(streamId, fmle, { nowMs: now, firstPacketTimeoutMs: v.publish.firstPktTimeoutMs, normalTimeoutMs: v.publish.normalTimeoutMs });
+    this.log.trace(`RTMP ${fmle ? 'FMLE' : 'flash'} publish ${source.key}${req.param ? ` param=${req.param}` : ''}`);
   }
 
   private onMedia(typeId: number, timestamp: number, payload: Buffer): void {
     if (this.role.kind !== 'publish') return; // players may send nothing but control
-    this.touch();
     let frame: MediaFrame | null;
     if (typeId === MessageType.Video) frame = videoFrameFromFlv(payload, timestamp);
     else if (typeId === MessageType.Audio) frame = audioFrameFromFlv(payload, timestamp);
@@ -379,38 +419,50 @@ export class RtmpConnection {
   private async onPlay(streamId: number, streamName: string): Promise<void> {
     if (this.role.kind !== 'none') this.stopRole('play again');
     const req = this.request(streamName);
-    const v = this.vhost!;
-    if (this.relay) return this.onRelayPlay(streamId, req);
+    if (this.deps.relay || !this.client) return this.onRelayPlay(streamId, req);
+    let ticket: Ticket;
     try {
-      await this.connectGate(req);
-      checkSecurity(v.security, 'play', this.conn.remoteAddress);
-      checkRefer(v.refer, 'play', this.connectInfo?.pageUrl ?? '');
-      await this.ctx.hooks.gate(v.httpHooks, 'on_play', this.hookInfo(req), this.log);
+      ticket = await this.client.admit('play', this.admissionRequest(req, 'rtmp-play'));
     } catch (err) {
       this.session.rejectPlay(streamId, StatusCode.PlayFailed, `play denied: ${errorMessage(err)}`);
       throw err;
     }
-    if (this.closed) return;
+    if (this.closedFlag) {
+      ticket.abandon('connection closed');
+      return;
+    }
+    const v = this.vhost!;
     // Origin cluster (behaviours.md §6): a stream not published here is sent to the coworker that has it.
-    if (this.ctx.cluster && !this.ctx.registry.get(v.name, req.app, req.stream)?.isPublishing) {
-      const url = await this.ctx.cluster.locate(this.clusterRequest(req), this.log);
-      if (this.closed) return;
+    const cluster = this.deps.cluster;
+    if (cluster && !this.deps.registry.get(v.name, req.app, req.stream)?.isPublishing) {
+      let url: string | null;
+      try {
+        url = await cluster.locate({ vhost: v, host: req.host, app: req.app, stream: req.stream, param: req.param }, this.log);
+      } catch (err) {
+        ticket.close(`no coworker has the stream: ${errorMessage(err)}`);
+        throw err;
+      }
+      if (this.closedFlag) {
+        ticket.close('connection closed');
+        return;
+      }
       if (url) {
         this.session.redirect(url.slice(0, url.replace(/[?#].*$/, '').lastIndexOf('/')), url);
         this.flushSession();
+        ticket.close(`RTMP 302 to ${url}`);
         this.close(`RTMP 302 to ${url}`);
         return;
       }
     }
     const source = this.sourceFor(req);
-    const sink = new RtmpPlaySink(
-      this.log.cid,
-      this.conn,
-      this.session.encoder,
+    const sink = this.deps.playSink({
+      kind: 'viewer',
+      id: this.log.cid,
+      encoder: this.session.encoder,
       streamId,
-      viewerOptionsOf(v, source),
-      this.log,
-      {
+      options: viewerOptionsOf(v, source),
+      log: this.log,
+      events: {
         hopeless: (reason: string) => this.close(reason, true),
         publishNotify: () => {
           this.session.status(streamId, 'status', StatusCode.PlayPublishNotify, `${req.stream} is now published.`);
@@ -421,11 +473,9 @@ export class RtmpConnection {
           this.flushSession();
         },
       },
-      () => this.session.hasOutput,
-    );
-    this.describe(req, 'rtmp-play');
-    this.role = { kind: 'play', source, streamId, sink, hook: this.hookInfo(req, source) };
-    this.clearSetupTimer();
+      sessionHasOutput: () => this.session.hasOutput,
+    });
+    this.role = { kind: 'play', source, streamId, sink, ticket };
     this.session.acceptPlay(streamId, req.stream);
     this.flushSession();
     this.log.trace(`RTMP play ${source.key}${source.isPublishing ? `, source_id=${source.sourceId}` : ', waiting for the publisher'}`);
@@ -434,11 +484,11 @@ export class RtmpConnection {
 
   /** A worker-mesh relay pull (RelayMode): the token decides, no hook or access rule applies. */
   private onRelayPlay(streamId: number, req: RtmpRequest): void {
-    if (!this.relay!.admits(req.param)) {
+    if (!this.deps.relay?.admits(req.param)) {
       this.session.rejectPlay(streamId, StatusCode.PlayFailed, 'play denied: not a mesh relay');
       throw new TsrsError(
         ErrorCode.RtmpAccessDenied,
-        `mesh: refused a play of ${streamKey(this.vhost!.name, req.app, req.stream)} on the relay port from ${this.conn.remoteAddress}:${this.conn.remotePort}: missing or wrong mesh token`,
+        `mesh: refused a play of ${streamKey(this.vhost!.name, req.app, req.stream)} on the relay port from ${this.link.remoteAddress}:${this.link.remotePort}: missing or wrong mesh token`,
       );
     }
     const v = this.vhost!;
@@ -446,19 +496,21 @@ export class RtmpConnection {
     // The relaying worker corrects jitter for its own viewers: the relay keeps the publisher's timestamps.
     // It also merges writes for them, so the relay itself sends every frame at once (mw_latency 0, no
     // Nagle): one connection per other worker, and without it their viewers would wait two merge intervals.
-    this.conn.setNoDelay(true);
-    const relayOptions = { ...viewerOptionsOf(v, source), jitter: 'off' as const, mwLatencyMs: 0 };
-    const sink = new RelayPlaySink(this.log.cid, this.conn, this.session.encoder, streamId, relayOptions, this.log, {
-      hopeless: (reason: string) => this.close(reason, true),
-      publishNotify: () => undefined,
-      unpublishNotify: () => undefined,
-    }, () => this.session.hasOutput);
-    this.describe(req, 'rtmp-play');
-    this.role = { kind: 'play', source, streamId, sink, hook: this.hookInfo(req, source) };
-    this.clearSetupTimer();
+    this.link.setNoDelay(true);
+    const sink = this.deps.playSink({
+      kind: 'relay',
+      id: this.log.cid,
+      encoder: this.session.encoder,
+      streamId,
+      options: { ...viewerOptionsOf(v, source), jitter: 'off', mwLatencyMs: 0 },
+      log: this.log,
+      events: { hopeless: (reason: string) => this.close(reason, true), publishNotify: () => undefined, unpublishNotify: () => undefined },
+      sessionHasOutput: () => this.session.hasOutput,
+    });
+    this.role = { kind: 'play', source, streamId, sink, ticket: null };
     this.session.acceptPlay(streamId, req.stream);
     this.flushSession();
-    this.log.trace(`mesh: relay play ${source.key} from ${this.conn.remoteAddress}:${this.conn.remotePort}${source.isPublishing ? `, source_id=${source.sourceId}` : ', waiting for the publisher'}`);
+    this.log.trace(`mesh: relay play ${source.key} from ${this.link.remoteAddress}:${this.link.remotePort}${source.isPublishing ? `, source_id=${source.sourceId}` : ', waiting for the publisher'}`);
     source.addSink(sink);
   }
 
@@ -466,49 +518,44 @@ export class RtmpConnection {
     const role = this.role;
     this.role = { kind: 'none' };
     if (role.kind === 'publish') {
-      if (this.publishTimer) clearInterval(this.publishTimer);
-      this.publishTimer = null;
+      this.session.endPublish();
       role.source.stopPublish(role.publisher);
-      this.ctx.registry.release(role.source);
+      this.deps.registry.release(role.source);
       this.log.trace(`RTMP unpublish ${role.source.key} (${why})`);
-      void this.ctx.hooks.notify(this.vhost!.httpHooks, 'on_unpublish', role.hook, this.log);
+      role.ticket.close(why); // on_unpublish
     } else if (role.kind === 'play') {
       role.sink.close();
       role.source.removeSink(role.sink);
-      this.ctx.registry.release(role.source);
-      this.log.trace(`${this.relay ? 'mesh: stop relay play' : 'RTMP stop play'} ${role.source.key} (${why})`);
-      if (!this.relay) void this.ctx.hooks.notify(this.vhost!.httpHooks, 'on_stop', role.hook, this.log);
+      this.deps.registry.release(role.source);
+      this.log.trace(`${role.ticket ? 'RTMP stop play' : 'mesh: stop relay play'} ${role.source.key} (${why})`);
+      role.ticket?.close(why); // on_stop
     }
-    this.stat.publish = false;
   }
 
-  private clearSetupTimer(): void {
-    if (this.setupTimer) clearTimeout(this.setupTimer);
-    this.setupTimer = null;
-  }
-
+  /** Close the connection (and its transport). Idempotent. */
   close(reason: string, hard = false): void {
-    if (this.closed) return;
-    this.conn.close(reason, hard);
+    if (this.closedFlag) return;
+    this.cleanup(reason);
+    this.link.close(reason, hard);
+  }
+
+  /** The transport closed by itself (peer hang-up, socket error). Idempotent. */
+  transportClosed(reason: string): void {
     this.cleanup(reason);
   }
 
   private cleanup(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.clearSetupTimer();
+    if (this.closedFlag) return;
+    // Replies queued by the last events (e.g. an _error) go out before the transport closes.
+    this.flushSession();
+    this.closedFlag = true;
+    this.backlog = [];
     this.stopRole(reason);
     this.session.close();
-    if (!this.relay) {
-      this.ctx.stats.removeClient(this.stat.id);
-      this.ctx.connections--;
-    }
-    if (this.hookedConnect && this.vhost) {
-      void this.ctx.hooks.notify(this.vhost.httpHooks, 'on_close', this.hookedConnect, this.log, {
-        send_bytes: this.conn.bytesOut,
-        recv_bytes: this.conn.bytesIn,
-      });
-    }
-    this.log.trace(`RTMP client closed: ${reason}, recv=${this.conn.bytesIn}B send=${this.conn.bytesOut}B`);
+    this.armedAt = null;
+    this.link.armTimer(null);
+    // The record, on_close (after on_unpublish/on_stop) and the max_connections slot.
+    this.client?.close(reason);
+    this.log.trace(`RTMP client closed: ${reason}, recv=${this.link.bytesIn}B send=${this.link.bytesOut}B`);
   }
 }

@@ -1,8 +1,10 @@
-// The RTMP listener(s): accepts sockets, enforces max_connections, hands each to an RtmpConnection.
+// The RTMP listener(s): accepts sockets, takes a max_connections slot from the admission service, hands
+// each to an RtmpConnection through the socket adapter.
 import { newContextId } from '../../core/logger.js';
 import { TcpListener, type ListenEndpoint, type TcpConnection } from '../../transport/tcp.js';
 import type { ServerContext } from '../context.js';
-import { RtmpConnection, type RelayMode } from './rtmp-connection.js';
+import type { RtmpConnection, RelayMode } from './rtmp-connection.js';
+import { serveRtmp } from './rtmp-socket.js';
 
 export class RtmpServer {
   private listener: TcpListener | null = null;
@@ -57,7 +59,7 @@ export class RtmpServer {
 
   private acceptRelay(conn: TcpConnection, relay: RelayMode): void {
     // Not a client: no max_connections, no count (the viewers it serves are counted where they connected).
-    const rtmp = new RtmpConnection(conn, this.ctx, this.ctx.log.child(newContextId()), relay);
+    const rtmp = serveRtmp(conn, this.ctx, this.ctx.log.child(newContextId()), undefined, relay);
     this.live.add(rtmp);
     conn.socket.once('close', () => this.live.delete(rtmp));
   }
@@ -71,15 +73,14 @@ export class RtmpServer {
   }
 
   private accept(conn: TcpConnection): void {
-    const max = this.ctx.config().maxConnections;
-    if (this.ctx.connections >= max) {
-      this.ctx.log.warn(`drop client ip=${conn.remoteAddress}: max_connections ${max} reached`);
+    // Counted with every other listener's connections; the client ticket frees the slot at close.
+    const slot = this.ctx.admission.openConnection('rtmp', conn.remoteAddress);
+    if (!slot) {
       conn.close('max_connections', true);
       return;
     }
-    this.ctx.connections++;
     const log = this.ctx.log.child(newContextId());
-    const rtmp = new RtmpConnection(conn, this.ctx, log);
+    const rtmp = serveRtmp(conn, this.ctx, log, slot);
     this.live.add(rtmp);
     conn.socket.once('close', () => this.live.delete(rtmp));
   }

@@ -7,18 +7,22 @@ import { ChunkEncoder } from './chunk-encoder.js';
 import { commandMessage, decodeCommand } from './commands.js';
 import { HandshakeClient } from './handshake.js';
 import { MessageType, encodeSetChunkSize, encodeUserControl, UserControlEvent, type RtmpMessage } from './message.js';
-import { RtmpServerSession, type ServerSessionEvent } from './server-session.js';
+import { RtmpServerSession, type ServerSessionEvent, type ServerSessionOptions } from './server-session.js';
 import { ProtocolError } from '../../core/errors.js';
 
 /** A scripted client talking to the session through bytes only. */
 class Pair {
-  readonly server = new RtmpServerSession({ random: randomBytes, nowMs: () => 0 });
+  readonly server: RtmpServerSession;
+  /** The time given with every delivery. */
+  now = 0;
   private readonly enc = new ChunkEncoder();
   private readonly dec = new ChunkDecoder();
   events: ServerSessionEvent[] = [];
   replies: RtmpMessage[] = [];
 
-  constructor() {
+  constructor(options: Partial<ServerSessionOptions> = { nowMs: () => 0 }) {
+    this.server = new RtmpServerSession({ random: randomBytes, ...options });
+    this.now = options.openedAtMs ?? 0;
     const hs = new HandshakeClient(randomBytes, () => 0);
     this.events.push(...this.server.receive(hs.start()));
     const s0s1s2 = Buffer.concat(this.server.takeOutput());
@@ -29,7 +33,7 @@ class Pair {
   }
 
   deliver(bytes: Buffer): void {
-    this.events.push(...this.server.receive(bytes));
+    this.events.push(...this.server.receive(bytes, this.now));
     for (const b of this.server.takeOutput()) this.replies.push(...this.dec.push(b));
   }
 
@@ -169,4 +173,41 @@ test('garbage before the handshake fails fast with a ProtocolError', () => {
 test('a command whose name is not a string is a ProtocolError', () => {
   const p = new Pair();
   assert.throws(() => p.send({ typeId: MessageType.CommandAmf0, streamId: 0, timestamp: 0, chunkStreamId: 3, payload: encodeAmf0(1, 2) }), ProtocolError);
+});
+
+test('setup deadline: from the open time until a publish or play is accepted', () => {
+  const p = new Pair({ openedAtMs: 1000, setupTimeoutMs: 30_000 });
+  assert.equal(p.server.nextTimeout(), 31_000);
+  p.now = 20_000;
+  p.command(0, 'connect', 1, { app: 'live', tcUrl: 'rtmp://h/live' });
+  assert.equal(p.server.nextTimeout(), 31_000, 'traffic does not move the setup deadline');
+  assert.deepEqual(p.server.checkTimeout(30_999), []);
+  assert.deepEqual(p.server.checkTimeout(31_000), [{ type: 'timeout', what: 'setup', idleMs: 30_000, limitMs: 30_000 }]);
+  p.server.acceptPlay(1, 'cam');
+  assert.equal(p.server.nextTimeout(), null);
+  assert.deepEqual(p.server.checkTimeout(99_999), []);
+  assert.equal(new Pair().server.nextTimeout(), null, 'no setup timeout unless asked');
+});
+
+test('publish deadlines: firstpkt_timeout until the first packet, then normal_timeout after each one', () => {
+  const p = new Pair({ openedAtMs: 0, setupTimeoutMs: 30_000 });
+  p.now = 5000;
+  p.server.acceptPublish(1, false, { nowMs: 5000, firstPacketTimeoutMs: 20_000, normalTimeoutMs: 5000 });
+  assert.equal(p.server.nextTimeout(), 25_000);
+  assert.deepEqual(p.server.checkTimeout(24_999), []);
+  assert.deepEqual(p.server.checkTimeout(25_000), [{ type: 'timeout', what: 'first-packet', idleMs: 20_000, limitMs: 20_000 }]);
+  p.now = 8000;
+  p.send({ typeId: MessageType.Video, streamId: 1, timestamp: 0, chunkStreamId: 6, payload: Buffer.from([0x17, 1, 0, 0, 0]) });
+  assert.equal(p.server.nextTimeout(), 13_000);
+  p.now = 12_000;
+  p.send({ typeId: MessageType.DataAmf0, streamId: 1, timestamp: 0, chunkStreamId: 4, payload: encodeAmf0('onMetaData', { width: 1 }) });
+  assert.equal(p.server.nextTimeout(), 17_000, 'metadata counts as a packet');
+  p.now = 13_000;
+  p.send(encodeUserControl(UserControlEvent.PingRequest, 1));
+  assert.equal(p.server.nextTimeout(), 17_000, 'control messages do not');
+  assert.deepEqual(p.server.checkTimeout(17_000), [{ type: 'timeout', what: 'normal', idleMs: 5000, limitMs: 5000 }]);
+  p.server.endPublish();
+  assert.equal(p.server.nextTimeout(), null);
+  p.server.close();
+  assert.deepEqual(p.server.checkTimeout(1e9), []);
 });

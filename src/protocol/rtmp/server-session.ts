@@ -2,6 +2,8 @@
 // It answers the protocol-level chatter itself (handshake, chunk size, acks, pings, FMLE helper calls,
 // createStream) and hands the decisions that need the server (connect, publish, play) to the caller
 // as events; the caller answers through accept*/reject* methods, which queue the replies.
+// Time is an argument (`receive(bytes, now)`): the setup and publish timeouts are deadlines the caller
+// reads from `nextTimeout()` and reports with `checkTimeout(now)`, so no timer lives here (issue 12 point 6).
 import { Amf0EcmaArray, encodeAmf0, type Amf0Object, type Amf0Value } from '../../kernel/format/amf0.js';
 import { ChunkDecoder } from './chunk-decoder.js';
 import { ChunkEncoder } from './chunk-encoder.js';
@@ -54,12 +56,30 @@ export type ServerSessionEvent =
   | { type: 'media'; streamId: number; typeId: number; timestamp: number; payload: Buffer }
   /** A data message with onMetaData, already normalised to `onMetaData, object` (no @setDataFrame). */
   | { type: 'metadata'; streamId: number; timestamp: number; payload: Buffer; values: Amf0Value[] }
-  | { type: 'call'; command: CommandMessage };
+  | { type: 'call'; command: CommandMessage }
+  /**
+   * A deadline passed (from `checkTimeout`): no publish/play within the setup time (SRS: 30 s receive
+   * timeout), or a publisher silent past `firstpkt_timeout`/`normal_timeout` (SRS error 1011).
+   */
+  | { type: 'timeout'; what: 'setup' | 'first-packet' | 'normal'; idleMs: number; limitMs: number };
 
 export interface ServerSessionOptions {
   random: (n: number) => Buffer;
-  nowMs: () => number;
+  /** Clock for the handshake's timestamps; default the `now` of the latest `receive`. */
+  nowMs?: () => number;
   maxMessageSize?: number;
+  /** When the connection was opened (ms), the start of the setup deadline. */
+  openedAtMs?: number;
+  /** A connection that neither publishes nor plays within this time times out; unset = never. */
+  setupTimeoutMs?: number;
+}
+
+/** Publish deadlines (vhost publish.firstpkt_timeout / normal_timeout). */
+export interface PublishTimeouts {
+  /** When the publish started (ms). */
+  nowMs: number;
+  firstPacketTimeoutMs: number;
+  normalTimeoutMs: number;
 }
 
 export interface AcceptConnectOptions {
@@ -88,20 +108,36 @@ export class RtmpServerSession {
   private readonly unwrappers = new TimestampUnwrappers();
   /** FCPublish seen on this connection: the publisher speaks FMLE's dialect. */
   private fmle = false;
+  /** The `now` of the latest receive/checkTimeout. */
+  private lastNowMs: number;
+  /** Setup deadline (absolute ms), until a publish or play is accepted. */
+  private setupDeadlineMs: number | null;
+  private readonly setupTimeoutMs: number;
+  /** Publish timeouts in force, and when the last packet (or the publish start) arrived. */
+  private publishTimeouts: PublishTimeouts | null = null;
+  private lastPacketAtMs = 0;
+  private gotFirstPacket = false;
 
   constructor(options: ServerSessionOptions) {
-    this.handshake = new HandshakeServer(options.random, options.nowMs);
+    this.lastNowMs = options.openedAtMs ?? 0;
+    this.handshake = new HandshakeServer(options.random, options.nowMs ?? (() => this.lastNowMs));
     this.decoder = new ChunkDecoder({ maxMessageSize: options.maxMessageSize });
+    this.setupTimeoutMs = options.setupTimeoutMs ?? 0;
+    this.setupDeadlineMs = options.setupTimeoutMs ? this.lastNowMs + options.setupTimeoutMs : null;
   }
 
   get bytesReceived(): number {
     return this.decoder.bytesReceived;
   }
 
-  /** Feed bytes from the socket; returns what happened. Throws ProtocolError on malformed input. */
-  receive(bytes: Buffer): ServerSessionEvent[] {
+  /**
+   * Feed bytes from the socket at time `now` (ms; default: the latest time given); returns what happened.
+   * Throws ProtocolError on malformed input.
+   */
+  receive(bytes: Buffer, now: number = this.lastNowMs): ServerSessionEvent[] {
     const events: ServerSessionEvent[] = [];
     if (this.phase === 'closed') return events;
+    this.lastNowMs = now;
     let data: Buffer | null = bytes;
     if (this.phase === 'handshake') {
       const r = this.handshake.receive(bytes);
@@ -114,7 +150,51 @@ export class RtmpServerSession {
     }
     for (const msg of this.decoder.push(data)) this.onMessage(msg, events);
     this.maybeAcknowledge();
+    if (this.publishTimeouts) {
+      for (const ev of events) {
+        if (ev.type === 'media' || ev.type === 'metadata') {
+          this.lastPacketAtMs = now;
+          this.gotFirstPacket = true;
+          break;
+        }
+      }
+    }
     return events;
+  }
+
+  /** The earliest deadline (absolute ms) the caller should call `checkTimeout` at, or null for none. */
+  nextTimeout(): number | null {
+    if (this.phase === 'closed') return null;
+    const p = this.publishDeadline();
+    if (this.setupDeadlineMs === null) return p;
+    return p === null ? this.setupDeadlineMs : Math.min(p, this.setupDeadlineMs);
+  }
+
+  /** The deadlines passed at `now`, as `timeout` events (none, or the one that fired). */
+  checkTimeout(now: number): ServerSessionEvent[] {
+    if (this.phase === 'closed') return [];
+    this.lastNowMs = Math.max(this.lastNowMs, now);
+    const t = this.publishTimeouts;
+    if (t) {
+      const limitMs = this.gotFirstPacket ? t.normalTimeoutMs : t.firstPacketTimeoutMs;
+      const idleMs = now - this.lastPacketAtMs;
+      if (idleMs >= limitMs) return [{ type: 'timeout', what: this.gotFirstPacket ? 'normal' : 'first-packet', idleMs, limitMs }];
+    }
+    if (this.setupDeadlineMs !== null && now >= this.setupDeadlineMs) {
+      return [{ type: 'timeout', what: 'setup', idleMs: now - (this.setupDeadlineMs - this.setupTimeoutMs), limitMs: this.setupTimeoutMs }];
+    }
+    return [];
+  }
+
+  private publishDeadline(): number | null {
+    const t = this.publishTimeouts;
+    if (!t) return null;
+    return this.lastPacketAtMs + (this.gotFirstPacket ? t.normalTimeoutMs : t.firstPacketTimeoutMs);
+  }
+
+  /** The publish ended (unpublish, closeStream, republish): its timeouts no longer apply. */
+  endPublish(): void {
+    this.publishTimeouts = null;
   }
 
   /** Bytes queued for the socket since the last call (write them with one cork/uncork). */
@@ -130,6 +210,8 @@ export class RtmpServerSession {
 
   close(): void {
     this.phase = 'closed';
+    this.setupDeadlineMs = null;
+    this.publishTimeouts = null;
   }
 
   // ---- answers to events -------------------------------------------------------------------
@@ -179,7 +261,14 @@ export class RtmpServerSession {
     );
   }
 
-  acceptPublish(streamId: number, fmle: boolean): void {
+  /** Publish.Start; with `timeouts`, the publisher must send within them (`nextTimeout`). */
+  acceptPublish(streamId: number, fmle: boolean, timeouts?: PublishTimeouts): void {
+    this.setupDeadlineMs = null;
+    if (timeouts) {
+      this.publishTimeouts = timeouts;
+      this.lastPacketAtMs = timeouts.nowMs;
+      this.gotFirstPacket = false;
+    }
     if (fmle) {
       this.send(
         commandMessage(streamId, ChunkStreamId.OverStream, 'onFCPublish', 0, null, {
@@ -196,6 +285,7 @@ export class RtmpServerSession {
   }
 
   acceptPlay(streamId: number, streamName: string): void {
+    this.setupDeadlineMs = null;
     this.send(encodeUserControl(UserControlEvent.StreamBegin, streamId));
     this.send(onStatus(streamId, 'status', StatusCode.PlayReset, 'Playing and resetting stream.', { details: streamName, clientid: 'ASAICiss' }));
     this.send(onStatus(streamId, 'status', StatusCode.PlayStart, 'Started playing stream.', { details: streamName, clientid: 'ASAICiss' }));
