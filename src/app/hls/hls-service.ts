@@ -442,14 +442,18 @@ export class HlsStream {
 
   /**
    * The source was dropped: `forget` removes this stream from the service now, or after the pending
-   * hls_dispose (which still deletes the files). ram|both copies in memory go with it (nobody can ask
-   * for them without a source to publish them again).
+   * hls_dispose (which still deletes the files). ram|both copies in memory go with it (the disk files of
+   * `both` stay, as for `disk`).
    */
   drop(forget: () => void): void {
     if (this.sink !== null) return;
+    // A pending hls_dispose deletes both the files and their memory copies (push) when it fires.
+    if (this.disposeTimer !== null) {
+      this.forgetWhenDisposed = forget;
+      return;
+    }
     if (this.storage !== 'disk') this.memory?.apply(this.key, this.muxer.dispose());
-    if (this.disposeTimer === null) forget();
-    else this.forgetWhenDisposed = forget;
+    forget();
   }
 
   /** Server shutdown: close the publish, dispose when configured, let the writes finish. */
