@@ -117,6 +117,7 @@ export class Server {
     this.ctx.registry.addPublishListener(this.dvr);
     this.dash = new DashService(this.ctx);
     this.ctx.registry.addPublishListener(this.dash);
+    this.ctx.registry.addDropListener(this.dash);
     this.forward = new ForwardService(this.ctx, { backendTimeoutMs: options.hooksTimeoutMs }).register();
     this.cluster = new ClusterService(this.ctx, { lookupTimeoutMs: options.hooksTimeoutMs }).register();
     this.ffmpeg = new FfmpegService(this.ctx, { rtmpPorts: () => this.rtmp.ports });
