@@ -358,6 +358,8 @@ export class SourceRegistry {
       source = new LiveSource(vhost, app, stream, options, this.log, this);
       this.sources.set(key, source);
     }
+    // A caller is about to use it (after its hooks, maybe): the grace period starts over.
+    this.idleSince.delete(source);
     return source;
   }
 

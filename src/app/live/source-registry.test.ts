@@ -44,7 +44,7 @@ test('a source used again within the grace period is kept and its clock starts o
   r.sweep(200);
   r.sweep(299);
   assert.equal(r.size, 1);
-  assert.equal(r.obtain('__defaultVhost__', 'live', 's', opts), s, 'a republish within the grace continues the source');
+  assert.equal(r.get('__defaultVhost__', 'live', 's'), s, 'a republish within the grace would continue the source');
   r.sweep(300);
   assert.deepEqual(dropped, ['/live/s']);
   assert.notEqual(r.obtain('__defaultVhost__', 'live', 's', opts), s, 'a new source after the drop');
@@ -68,4 +68,17 @@ test('without a grace period release drops at once; a failing listener does not 
   assert.equal(r.size, 0);
   assert.deepEqual(dropped, ['a.com/live/s']);
   assert.deepEqual(after, ['a.com/live/s']);
+});
+
+test('obtain() starts the grace period over (a play that waited on its hooks still finds the source)', () => {
+  const { r, dropped } = registry(100);
+  const s = r.obtain('__defaultVhost__', 'live', 's', opts);
+  r.sweep(0);
+  r.sweep(90);
+  assert.equal(r.obtain('__defaultVhost__', 'live', 's', opts), s);
+  r.sweep(100);
+  r.sweep(189);
+  assert.deepEqual(dropped, []);
+  r.sweep(200);
+  assert.deepEqual(dropped, ['/live/s']);
 });
