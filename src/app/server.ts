@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { newContextId, type Logger } from '../core/logger.js';
 import type { SrsConfig } from '../config/index.js';
 import type { ServerContext } from './context.js';
-import { SourceRegistry } from './live/live-source.js';
+import { DEFAULT_SOURCE_GRACE_MS, SourceRegistry } from './live/live-source.js';
 import { sourceOptionsOf } from './live/source-options.js';
 import { LogWriter } from './log/srs-logger.js';
 import { RtmpServer } from './rtmp/rtmp-server.js';
@@ -39,6 +39,11 @@ export interface ServerOptions {
    * together (TSRS_HLS_CACHE_MB; default 64 MiB; 0 = off).
    */
   hlsCacheBytes?: number;
+  /**
+   * How long a source without publisher and viewers is kept before it is dropped with its HLS/DASH/stats
+   * state, ms (TSRS_SOURCE_GRACE_MS; default DEFAULT_SOURCE_GRACE_MS, 30 s).
+   */
+  sourceGraceMs?: number;
 }
 
 /** Bound ports by listener (the real ones when the config says port 0). */
@@ -47,6 +52,8 @@ export interface ServerPorts extends HttpPorts {
 }
 
 const STATS_SAMPLE_MS = 5_000;
+/** How often idle sources are looked for: at most this much past their grace period before they go. */
+const SOURCE_SWEEP_MAX_MS = 1_000;
 
 export class Server {
   readonly ctx: ServerContext;
@@ -70,6 +77,7 @@ export class Server {
   readonly mesh: MeshNode | null;
   private current: SrsConfig;
   private sampler: NodeJS.Timeout | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
 
   private readonly meshToken: string;
 
@@ -84,7 +92,7 @@ export class Server {
     const serviceId = newContextId();
     this.ctx = {
       config: () => this.current,
-      registry: new SourceRegistry(log),
+      registry: new SourceRegistry(log, { graceMs: options.sourceGraceMs ?? DEFAULT_SOURCE_GRACE_MS }),
       stats: new Stats(),
       log,
       now: () => Date.now(),
@@ -113,6 +121,7 @@ export class Server {
     this.ctx.registry.addPublishListener(this.dvr);
     this.dash = new DashService(this.ctx);
     this.ctx.registry.addPublishListener(this.dash);
+    this.ctx.registry.addDropListener(this.dash);
     this.forward = new ForwardService(this.ctx, { backendTimeoutMs: options.hooksTimeoutMs }).register();
     this.cluster = new ClusterService(this.ctx, { lookupTimeoutMs: options.hooksTimeoutMs }).register();
     this.ffmpeg = new FfmpegService(this.ctx, { rtmpPorts: () => this.rtmp.ports });
@@ -120,6 +129,8 @@ export class Server {
     this.http = new HttpServers(this.ctx, { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits });
     this.http.memoryFiles = this.hls.memory;
     this.mesh = options.mesh ? new MeshNode(this.ctx, options.mesh).register() : null;
+    // Stats ids and traffic of a stream go with its source (HLS and DASH subscribe themselves).
+    this.ctx.registry.addDropListener({ onSourceDropped: (source) => this.ctx.stats.forgetStream(source.key) });
   }
 
   /** Routes of the HTTP API port; the api layer registers its handlers here. */
@@ -193,11 +204,16 @@ export class Server {
     this.sampler = setInterval(() => this.ctx.stats.sample(this.ctx.now()), STATS_SAMPLE_MS);
     this.sampler.unref();
     this.ctx.stats.sample(this.ctx.now());
+    // Idle sources go after their grace period (issue 12 #9); a short grace is swept more often.
+    const sweepMs = Math.max(50, Math.min(SOURCE_SWEEP_MAX_MS, this.ctx.registry.graceMs / 2));
+    this.sweeper = setInterval(() => this.ctx.registry.sweep(this.ctx.now()), sweepMs);
+    this.sweeper.unref();
   }
 
   /** Stop listening and drop clients. */
   async stop(): Promise<void> {
     if (this.sampler) clearInterval(this.sampler);
+    if (this.sweeper) clearInterval(this.sweeper);
     // Child processes first (SIGTERM, then SIGKILL to each group): none may outlive the server.
     await this.ffmpeg.stop();
     // HLS closes its segments and playlists (and disposes them when hls_dispose is set, as SRS).

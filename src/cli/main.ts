@@ -88,6 +88,7 @@ async function main(): Promise<number> {
         }
       : undefined,
     hlsCacheBytes: hlsCacheBytesFromEnv(env),
+    sourceGraceMs: sourceGraceMsFromEnv(env),
   });
   const log = server.ctx.log;
   if (server.mesh) {
@@ -166,6 +167,18 @@ function hlsCacheBytesFromEnv(env: NodeJS.ProcessEnv): number | undefined {
     return undefined;
   }
   return Math.floor(mb * 1024 * 1024);
+}
+
+/** TSRS_SOURCE_GRACE_MS: how long an unused source is kept before it is dropped; unset or invalid = default (30 s). */
+function sourceGraceMsFromEnv(env: NodeJS.ProcessEnv): number | undefined {
+  const raw = env.TSRS_SOURCE_GRACE_MS;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 0) {
+    process.stderr.write(`TSRS_SOURCE_GRACE_MS=${raw} is not a whole number of ms >= 0, using the default\n`);
+    return undefined;
+  }
+  return ms;
 }
 
 /** TSRS_HTTP_* limits of every HTTP listener (defaults in transport/http-listener.ts). */

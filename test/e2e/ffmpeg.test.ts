@@ -133,7 +133,9 @@ describe('ingest', () => {
     const before = clipStarts();
     const clipPids = [...server.output().matchAll(/ingest "clip" of vhost __defaultVhost__: started pid=(\d+)/g)].map((m) => Number(m[1]));
     await waitUntil('clip runs gone', () => clipPids.every((p) => !pidExists(p)), 5000, server);
-    await new Promise((r) => setTimeout(r, 1500));
+    // A restart of "clip" would come 1 s after its exit (restart in 1.0s). "second" plays the same 3 s clip
+    // from the reload on and restarts 1 s after its end: once it has, any restart of "clip" would have come.
+    await waitForStart(server, 'ingest "second" of vhost __defaultVhost__', 2);
     assert.equal(clipStarts(), before, 'a removed ingest is not restarted');
     // Server exit (SIGINT) takes the ingest with it.
     assert.ok(second > 0);

@@ -77,23 +77,29 @@ describe('client dialects', () => {
     const url = `rtmp://127.0.0.1:${server.ports.rtmp}/live`;
     const pub = ffmpegPublish(`${url}/pausing`);
     const c = await RawRtmpClient.open(server.ports.rtmp);
+    // A second player of the same stream is the clock: "while paused" is measured in frames it receives.
+    const ref = await RawRtmpClient.open(server.ports.rtmp);
     try {
       await server.waitForLog(/publish \/live\/pausing\b/);
       const sid = await c.connectApp(url);
       c.call(sid, 'play', null, 'pausing');
+      const refSid = await ref.connectApp(url);
+      ref.call(refSid, 'play', null, 'pausing');
       await c.waitFor((x) => videoCount(x) > 5, 10_000, 'video');
       c.call(sid, 'pause', null, true, 0);
       await c.waitForStatus('NetStream.Pause.Notify');
-      // Let in-flight data land, then check nothing more arrives while paused.
-      await new Promise((r) => setTimeout(r, 300));
+      // In-flight data lands while the reference gets 10 more frames; then 25 more (1 s) must bring nothing.
+      const refAt = videoCount(ref);
+      await ref.waitFor((x) => videoCount(x) >= refAt + 10, 10_000, 'reference video');
       const paused = videoCount(c);
-      await new Promise((r) => setTimeout(r, 1000));
+      await ref.waitFor((x) => videoCount(x) >= refAt + 35, 10_000, 'reference video while paused');
       assert.ok(videoCount(c) - paused <= 1, `paused but got ${videoCount(c) - paused} frames`);
       c.call(sid, 'pause', null, false, 0);
       await c.waitForStatus('NetStream.Unpause.Notify');
       await c.waitFor((x) => videoCount(x) > paused + 5, 10_000, 'video after unpause');
     } finally {
       c.close();
+      ref.close();
       await pub.stop();
     }
   });

@@ -2,7 +2,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../../src/core/logger.js';
+import type { MediaFrame } from '../../src/kernel/media-frame.js';
+import { RtmpClient } from '../../src/app/upstream/index.js';
 import { ffmpegPublish, probeFrames, probeStreams, rtmpConf, run, startServer, type RunningServer } from './harness.js';
+
+const quietLog: Logger = { cid: 'test', verbose() {}, info() {}, trace() {}, warn() {}, error() {}, child: () => quietLog };
 
 let server: RunningServer;
 let base: string;
@@ -24,6 +30,78 @@ vhost atc.test { play { time_jitter off; } }`,
 after(async () => {
   await server.stop();
 });
+
+/**
+ * Play `url` with our in-process RTMP client until `onFrame` returns true (or `timeoutMs` passes); returns
+ * whether it did. Frames are video/audio/data as the server sends them.
+ */
+function playUntil(url: string, onFrame: (f: MediaFrame) => boolean, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const finish = (ok: boolean): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      client.close('test done');
+      resolve(ok);
+    };
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    const client = new RtmpClient(
+      { url, mode: 'play', log: quietLog, random: randomBytes, now: Date.now, setupTimeoutMs: 10_000 },
+      {
+        onFrame: (f) => {
+          if (!done && onFrame(f)) finish(true);
+        },
+        onEnd: (e) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          reject(new Error(`play ${url} ended: ${e.reason}`));
+        },
+      },
+    );
+    client.start();
+  });
+}
+
+/** Resolves once a player of `url` has seen a keyframe and `afterMs` of video after it: a new player is then mid-GOP. */
+async function mediaPastKeyframe(url: string, afterMs: number): Promise<void> {
+  let keyDts = -1;
+  const ok = await playUntil(
+    url,
+    (f) => {
+      if (f.kind !== 'video' || f.sequenceHeader) return false;
+      if (keyDts < 0 && f.keyframe) keyDts = f.dts;
+      return keyDts >= 0 && f.dts - keyDts >= afterMs;
+    },
+    GOP_WAIT_MS,
+  );
+  assert.ok(ok, `no keyframe and ${afterMs} ms of video after it on ${url}`);
+}
+const GOP_WAIT_MS = 30_000;
+
+/**
+ * What a new player of `url` gets within `withinMs`: the coded video frames (not sequence headers) before
+ * its first keyframe, and that keyframe (null when none came: nothing decodable yet).
+ */
+async function untilKeyframe(url: string, withinMs: number): Promise<{ before: number; keyframe: MediaFrame | null }> {
+  let before = 0;
+  let keyframe: MediaFrame | null = null;
+  await playUntil(
+    url,
+    (f) => {
+      if (f.kind !== 'video' || f.sequenceHeader) return false;
+      if (!f.keyframe) {
+        before++;
+        return false;
+      }
+      keyframe = f;
+      return true;
+    },
+    withinMs,
+  );
+  return { before, keyframe };
+}
 
 const codecs = (streams: { codec_type: string; codec_name: string }[]): string[] =>
   streams.filter((s) => s.codec_type !== 'data').map((s) => `${s.codec_type}:${s.codec_name}`).sort();
@@ -61,18 +139,33 @@ describe('publish and play with ffmpeg/ffprobe', () => {
     }
   });
 
-  test('a late player starts on a keyframe from the gop cache', async () => {
-    // 2 s GOP; the player joins mid-GOP and must still get a keyframe first.
-    const pub = ffmpegPublish(`${base}/live/late`, 'h264-aac', 50);
+  // 10 s GOP: a player that joins after the GOP's keyframe gets its first decodable frame at once from the
+  // gop cache; without it, it waits for the next keyframe, up to 10 s. The nogop.test vhost (gop_cache off)
+  // is the control that shows the test can tell the difference.
+  const GOP_MS = 10_000;
+  const FAST_MS = 2500;
+  test('a late player starts at once on a keyframe from the gop cache', async () => {
+    const pub = ffmpegPublish(`${base}/live/late`, 'h264-aac', (25 * GOP_MS) / 1000);
     try {
       await server.waitForLog(/publish \/live\/late\b/);
-      await new Promise((r) => setTimeout(r, 1500)); // real media time must pass for "late" to mean anything
-      const started = Date.now();
-      const frames = await probeFrames(`${base}/live/late`, 'v', 5);
-      assert.ok(frames.length >= 5, `got ${frames.length} frames`);
-      assert.equal(frames[0]!.keyFrame, true);
-      // Without the gop cache it would wait up to a GOP (2 s) for the next keyframe.
-      assert.ok(Date.now() - started < 5000);
+      await mediaPastKeyframe(`${base}/live/late`, 1000);
+      const got = await untilKeyframe(`${base}/live/late`, FAST_MS);
+      assert.ok(got.keyframe, `no keyframe within ${FAST_MS} ms of a mid-GOP play: the gop cache did not serve the GOP`);
+      assert.equal(got.before, 0, 'the first video frame is the cached keyframe');
+    } finally {
+      await pub.stop();
+    }
+  });
+
+  test('control: with gop_cache off the same late player waits for the next keyframe', async () => {
+    const url = `${base}/live/late-nogop?vhost=nogop.test`;
+    const pub = ffmpegPublish(url, 'h264-aac', (25 * GOP_MS) / 1000);
+    try {
+      await server.waitForLog(/publish nogop\.test\/live\/late-nogop\b/);
+      await mediaPastKeyframe(url, 1000);
+      const got = await untilKeyframe(url, FAST_MS);
+      assert.equal(got.keyframe, null, 'a keyframe came before the next one could exist');
+      assert.ok(got.before > 0, 'the player did get the live frames (not decodable before the next keyframe)');
     } finally {
       await pub.stop();
     }

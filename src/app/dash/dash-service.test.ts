@@ -284,3 +284,17 @@ test('shutdown closes the segment, and disposes when dash_dispose is set', async
   h2.publish('other').send(av(0, 3000));
   assert.equal(h2.service.stream('/live/other'), undefined);
 });
+
+test('a dropped source frees its DASH state (the server subscribes DashService as a SourceDropListener)', async () => {
+  const dir = join(root, `g${n++}`);
+  const h = harness(dashBlock(dir));
+  h.ctx.registry.addDropListener(h.service);
+  const p = h.publish();
+  p.send(av(0, 3000));
+  const stream = h.service.stream('/live/cam')!;
+  p.stop();
+  await stream.writer.idle();
+  h.ctx.registry.release(p.source); // a bare registry has no grace period: dropped now
+  assert.equal(h.service.stream('/live/cam'), undefined);
+  assert.ok(existsSync(join(dir, 'live', 'cam.mpd')), 'without dash_dispose the files stay');
+});

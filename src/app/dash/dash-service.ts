@@ -16,7 +16,7 @@ import { resolveVhost, type DashConfig, type SrsConfig, type VhostConfig } from 
 import type { MediaFrame } from '../../kernel/media-frame.js';
 import { DashSegmenter, type DashOp, type DashSegmenterOptions } from '../../protocol/dash/index.js';
 import type { ServerContext } from '../context.js';
-import type { LiveSource, PublishListener } from '../live/live-source.js';
+import type { LiveSource, PublishListener, SourceDropListener } from '../live/live-source.js';
 import type { Sink } from '../live/sink.js';
 import { DashFileWriter, type DashFileOp, type DashWriterOptions } from './dash-file-writer.js';
 
@@ -48,7 +48,7 @@ function dashVhost(config: SrsConfig, vhost: string): VhostConfig | null {
   return v;
 }
 
-export class DashService implements PublishListener {
+export class DashService implements PublishListener, SourceDropListener {
   private readonly streams = new Map<string, DashStream>();
   private closed = false;
 
@@ -63,6 +63,14 @@ export class DashService implements PublishListener {
 
   onUnpublish(source: LiveSource): void {
     this.streams.get(source.key)?.stop(source);
+  }
+
+  /** The source is gone for good (idle past its grace period): free its DASH state (after dash_dispose). */
+  onSourceDropped(source: LiveSource): void {
+    const stream = this.streams.get(source.key);
+    stream?.drop(() => {
+      if (this.streams.get(source.key) === stream) this.streams.delete(source.key);
+    });
   }
 
   private start(source: LiveSource, withGop: boolean): void {
@@ -125,6 +133,8 @@ export class DashStream {
   private settings = '';
   private disposeMs = 0;
   private disposeTimer: NodeJS.Timeout | null = null;
+  /** Set when the source was dropped while dash_dispose was pending: forgets the stream once disposed. */
+  private forgetWhenDisposed: (() => void) | null = null;
   private lastPacketAt = 0;
   private log: Logger;
   /** The writer refused more work in this publish (disk too slow): nothing more is queued. */
@@ -164,6 +174,7 @@ export class DashStream {
   start(source: LiveSource, vhost: VhostConfig, withGop: boolean): void {
     if (this.sink) this.detach();
     this.cancelDispose();
+    this.forgetWhenDisposed = null;
     this.log = this.ctx.log.child(source.sourceId || this.ctx.log.cid);
     this.source = source;
     this.overloaded = false;
@@ -292,6 +303,8 @@ export class DashStream {
       }
       this.log.trace(`dash cycle to dispose dash ${this.key}, timeout=${this.disposeMs}ms`);
       this.dispose();
+      this.forgetWhenDisposed?.();
+      this.forgetWhenDisposed = null;
     }, wait);
     this.disposeTimer.unref();
   }
@@ -304,6 +317,13 @@ export class DashStream {
   private cancelDispose(): void {
     if (this.disposeTimer) clearTimeout(this.disposeTimer);
     this.disposeTimer = null;
+  }
+
+  /** The source was dropped: `forget` removes this stream from the service now, or after the pending dash_dispose. */
+  drop(forget: () => void): void {
+    if (this.sink !== null) return;
+    if (this.disposeTimer === null) forget();
+    else this.forgetWhenDisposed = forget;
   }
 
   /** Server shutdown: close the publish, dispose when configured, let the writes finish. */

@@ -242,7 +242,12 @@ test('stopping a process that waits for its restart cancels the restart', async 
   const spawned: number[] = [];
   p.onSpawn((pid) => spawned.push(pid));
   await p.stop();
-  await new Promise((r) => setTimeout(r, 300));
+  // The control fails the same way after p's restart was due to be armed, with the same 200 ms backoff:
+  // by its restart, p's (set earlier, same delay) would have fired.
+  const control = sup.start(node('process.exit(1)'));
+  await exits(control, 1);
+  await nextSpawn(control);
   assert.deepEqual(spawned, []);
   assert.equal(p.state, 'stopped');
+  await sup.stopAll();
 });

@@ -422,3 +422,32 @@ test('hls_storage disk cache: a small budget keeps the newest segments and every
   assert.equal(h4.service.memory.get(join(dir4, 'live/cam.m3u8'))!.bytes.toString(), readFileSync(join(dir4, 'live/cam.m3u8'), 'utf8'));
   p4.stop();
 });
+
+test('a dropped source frees its HLS state: at once, or after a pending hls_dispose that still deletes the files', async () => {
+  const dir = join(root, `g${n++}`);
+  const h = harness(`enabled on; hls_fragment 2; hls_path ${dir}; hls_dispose 5;`);
+  mock.timers.enable({ apis: ['setTimeout'] });
+  try {
+    const p = h.publish();
+    p.send(av(3000));
+    p.stop();
+    const stream = h.service.stream('/live/cam')!;
+    h.ctx.registry.release(p.source); // a bare registry has no grace period: dropped now
+    assert.equal(h.ctx.registry.size, 0);
+    assert.equal(h.service.stream('/live/cam'), stream, 'kept until hls_dispose has run');
+    mock.timers.tick(5000);
+    await stream.writer.idle();
+    assert.deepEqual(readdirSync(join(dir, 'live')), []);
+    assert.equal(h.service.stream('/live/cam'), undefined);
+  } finally {
+    mock.timers.reset();
+  }
+  const h2 = harness(`enabled on; hls_fragment 2; hls_path ${dir}-b; hls_dispose 0;`);
+  const p2 = h2.publish();
+  p2.send(av(3000));
+  p2.stop();
+  await h2.service.stream('/live/cam')!.writer.idle();
+  h2.ctx.registry.release(p2.source);
+  assert.equal(h2.service.stream('/live/cam'), undefined);
+  assert.ok(existsSync(join(`${dir}-b`, 'live/cam.m3u8')), 'without hls_dispose the files stay, as SRS');
+});

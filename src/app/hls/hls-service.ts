@@ -18,7 +18,7 @@ import type { MediaFrame } from '../../kernel/media-frame.js';
 import type { ServerContext } from '../context.js';
 import { httpCall } from '../hooks/hook-client.js';
 import { Fixed2, type HookClientInfo } from '../hooks/http-hooks.js';
-import type { LiveSource, PublishListener } from '../live/live-source.js';
+import type { LiveSource, PublishListener, SourceDropListener } from '../live/live-source.js';
 import { HlsMemoryFiles } from './hls-memory.js';
 import type { Sink } from '../live/sink.js';
 import { HlsFileWriter, describeOp, type HlsWriterOptions } from './hls-file-writer.js';
@@ -69,7 +69,7 @@ function hlsVhost(config: SrsConfig, vhost: string): VhostConfig | null {
   return v;
 }
 
-export class HlsService implements PublishListener {
+export class HlsService implements PublishListener, SourceDropListener {
   private readonly streams = new Map<string, HlsStream>();
   /**
    * Playlists and segments the HTTP server answers from memory: all of `hls_storage ram|both` streams,
@@ -88,7 +88,16 @@ export class HlsService implements PublishListener {
   /** Attach to the source registry (every publish from now on). */
   register(): this {
     this.ctx.registry.addPublishListener(this);
+    this.ctx.registry.addDropListener(this);
     return this;
+  }
+
+  /** The source is gone for good (idle past its grace period): free its HLS state (after hls_dispose). */
+  onSourceDropped(source: LiveSource): void {
+    const stream = this.streams.get(source.key);
+    stream?.drop(() => {
+      if (this.streams.get(source.key) === stream) this.streams.delete(source.key);
+    });
   }
 
   onPublish(source: LiveSource): void {
@@ -148,6 +157,8 @@ export class HlsStream {
   private source: LiveSource | null = null;
   private disposeTimer: NodeJS.Timeout | null = null;
   private disposeMs = 0;
+  /** Set when the source was dropped while hls_dispose was pending: forgets the stream once disposed. */
+  private forgetWhenDisposed: (() => void) | null = null;
   private log: Logger;
   /** The writer refused more work in this publish (disk too slow): nothing more is queued. */
   private overloaded = false;
@@ -212,6 +223,7 @@ export class HlsStream {
   start(source: LiveSource, vhost: VhostConfig): void {
     if (this.sink) this.stop(this.source!);
     this.cancelDispose();
+    this.forgetWhenDisposed = null;
     this.log = this.ctx.log.child(source.sourceId || this.ctx.log.cid);
     this.source = source;
     this.overloaded = false;
@@ -417,6 +429,8 @@ export class HlsStream {
       this.log.trace(`hls cycle to dispose hls ${this.key}, timeout=${this.disposeMs}ms`);
       this.overloaded = false;
       this.push(this.muxer.dispose());
+      this.forgetWhenDisposed?.();
+      this.forgetWhenDisposed = null;
     }, this.disposeMs);
     this.disposeTimer.unref();
   }
@@ -424,6 +438,22 @@ export class HlsStream {
   private cancelDispose(): void {
     if (this.disposeTimer) clearTimeout(this.disposeTimer);
     this.disposeTimer = null;
+  }
+
+  /**
+   * The source was dropped: `forget` removes this stream from the service now, or after the pending
+   * hls_dispose (which still deletes the files). ram|both copies in memory go with it (the disk files of
+   * `both` stay, as for `disk`).
+   */
+  drop(forget: () => void): void {
+    if (this.sink !== null) return;
+    // A pending hls_dispose deletes both the files and their memory copies (push) when it fires.
+    if (this.disposeTimer !== null) {
+      this.forgetWhenDisposed = forget;
+      return;
+    }
+    if (this.storage !== 'disk') this.memory?.apply(this.key, this.muxer.dispose());
+    forget();
   }
 
   /** Server shutdown: close the publish, dispose when configured, let the writes finish. */

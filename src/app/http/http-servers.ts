@@ -15,7 +15,7 @@ import { HttpRemux } from '../http-flv/index.js';
 import { HttpMux, type HttpHandler } from './http-mux.js';
 import { readFile } from 'node:fs/promises';
 import { resolveStaticPath, staticFilesHandler, type MemoryFileLike } from './static-files.js';
-import { HlsContexts } from '../hls/hls-ctx.js';
+import { HlsContexts } from '../hls/index.js';
 
 export interface HttpPorts {
   /** http_server.listen */

@@ -271,12 +271,46 @@ export interface DemandListener {
   onIdle(source: LiveSource): void;
 }
 
+/**
+ * Features that keep state by stream URL across publishes (HLS and DASH windows, stats ids...) free it
+ * here: the source is gone for good (no publisher and no sink for the grace period, SRS #413).
+ */
+export interface SourceDropListener {
+  /** Called synchronously from SourceRegistry.sweep/release; no source of this key exists at that moment. */
+  onSourceDropped(source: LiveSource): void;
+}
+
+/**
+ * How long an unused source (no publisher, no sink) is kept before it is dropped with its feature state,
+ * ms. A republish within it continues the same source (HLS seq and window, stats id); SRS 4 has no
+ * cleanup (#413), SRS 5 waits a few seconds. Servers set it from TSRS_SOURCE_GRACE_MS.
+ */
+export const DEFAULT_SOURCE_GRACE_MS = 30_000;
+
+export interface SourceRegistryOptions {
+  /** Grace period of an unused source, ms; 0 drops it at release() (the default of a bare registry). */
+  graceMs?: number;
+}
+
 /** All live sources of the server, created on first publish or first play. */
 export class SourceRegistry {
   private readonly sources = new Map<string, LiveSource>();
   private readonly listeners: PublishListener[] = [];
   private readonly demandListeners: DemandListener[] = [];
-  constructor(private readonly log: Logger) {}
+  private readonly dropListeners: SourceDropListener[] = [];
+  /** Unused sources by the sweep time they were first seen unused (the registry reads no clock). */
+  private readonly idleSince = new Map<LiveSource, number>();
+  readonly graceMs: number;
+  constructor(
+    private readonly log: Logger,
+    options: SourceRegistryOptions = {},
+  ) {
+    this.graceMs = Math.max(0, options.graceMs ?? 0);
+  }
+
+  addDropListener(l: SourceDropListener): void {
+    this.dropListeners.push(l);
+  }
 
   addPublishListener(l: PublishListener): void {
     this.listeners.push(l);
@@ -324,6 +358,8 @@ export class SourceRegistry {
       source = new LiveSource(vhost, app, stream, options, this.log, this);
       this.sources.set(key, source);
     }
+    // A caller is about to use it (after its hooks, maybe): the grace period starts over.
+    this.idleSince.delete(source);
     return source;
   }
 
@@ -331,10 +367,54 @@ export class SourceRegistry {
     return this.sources.get(streamKey(vhost, app, stream));
   }
 
-  /** Drop a source nobody uses any more (no publisher, no sinks), so idle names don't pile up. */
+  /**
+   * A user of the source (publisher, player) left. Without a grace period an unused source is dropped at
+   * once; with one, sweep() drops it once it has stayed unused that long.
+   */
   release(source: LiveSource): void {
-    if (!source.isPublishing && source.sinkCount === 0 && this.sources.get(source.key) === source) {
-      this.sources.delete(source.key);
+    if (this.graceMs === 0 && this.unused(source)) this.drop(source);
+  }
+
+  /**
+   * Drop every source that has been unused (no publisher, no sink) for graceMs, with its feature state
+   * (SourceDropListener). Driven by a timer in the app layer, which passes its clock; every source is
+   * looked at, so one that lost its last sink without a release() call goes too. Returns how many went.
+   */
+  sweep(nowMs: number): number {
+    let dropped = 0;
+    for (const source of this.sources.values()) {
+      if (!this.unused(source)) {
+        this.idleSince.delete(source);
+        continue;
+      }
+      const since = this.idleSince.get(source);
+      if (since === undefined) this.idleSince.set(source, nowMs);
+      if (nowMs - (since ?? nowMs) >= this.graceMs) {
+        this.drop(source);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+  /** Sources in the registry (tests, metrics). */
+  get size(): number {
+    return this.sources.size;
+  }
+
+  private unused(source: LiveSource): boolean {
+    return !source.isPublishing && source.sinkCount === 0 && this.sources.get(source.key) === source;
+  }
+
+  private drop(source: LiveSource): void {
+    this.sources.delete(source.key);
+    this.idleSince.delete(source);
+    for (const l of this.dropListeners) {
+      try {
+        l.onSourceDropped(source);
+      } catch (err) {
+        this.log.error(`source-dropped listener failed for ${source.key}: ${errorMessage(err)}`);
+      }
     }
   }
 

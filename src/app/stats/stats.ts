@@ -255,7 +255,24 @@ export class Stats {
     return id;
   }
 
-  /** Stable stat id of a stream url (kept while the process runs, like SRS). */
+  /**
+   * The source of a stream url was dropped (idle past its grace period, issue 12 #9): forget its id and
+   * traffic, unless a client still names it (then the next sample drops the traffic once it leaves).
+   */
+  forgetStream(url: string): void {
+    for (const e of this.clients.values()) if (clientStreamKey(e.stat) === url) return;
+    this.streamIds.delete(url);
+    this.streamTraffic.delete(url);
+  }
+
+  /** Stream urls with a stats record (id or traffic), for tests and leak checks. */
+  get streamRecords(): number {
+    let n = this.streamIds.size;
+    for (const key of this.streamTraffic.keys()) if (!this.streamIds.has(key)) n++;
+    return n;
+  }
+
+  /** Stable stat id of a stream url (kept until its source is dropped, see forgetStream). */
   streamId(url: string): string {
     let id = this.streamIds.get(url);
     if (!id) {
