@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Logger } from '../../core/logger.js';
 import { audioFrameFromFlv, type MediaFrame } from '../../kernel/media-frame.js';
-import { HttpStreamSink, type ViewerOutput } from './http-remux.js';
+import { HttpStreamSink, type ViewerOutput } from './http-stream-sink.js';
 import { FlvStreamEncoder } from './stream-encoders.js';
 
 const quiet: Logger = { cid: 'test', verbose() {}, info() {}, trace() {}, warn() {}, error() {}, child: () => quiet };
