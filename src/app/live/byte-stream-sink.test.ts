@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { MediaFrame } from '../../kernel/media-frame.js';
+import { ByteStreamSink, type ByteStreamOptions, type ViewerEvents } from './byte-stream-sink.js';
+import { aac, drainForgivesScenario, key, label, notReadingScenario, quiet, shrinkScenario, tooSlowScenario, type ViewerHarness } from './byte-stream-test-helpers.js';
+
+/** The policy over an output that records frames (no encoding): the rules themselves. */
+function fakeViewer(options: ByteStreamOptions, events: ViewerEvents): ViewerHarness {
+  let pending = 0;
+  const written: string[] = [];
+  const output = {
+    pendingBytes: () => pending,
+    writeFrames: (frames: MediaFrame[], dts: readonly number[]) => {
+      frames.forEach((f, i) => written.push(label(f.kind, f.payload, dts[i]!)));
+    },
+  };
+  return { sink: new ByteStreamSink('v', output, options, quiet, events), setPending: (n) => (pending = n), written: () => written, hopeless: [] };
+}
+
+test('policy: a backed-up viewer is shrunk to the headers and resumes video at a keyframe', () => shrinkScenario(fakeViewer));
+test('policy: a viewer that takes no byte for queue_length is closed at the first shrink', () => notReadingScenario(fakeViewer));
+test('policy: a viewer that drains too slowly is closed at the third shrink', () => tooSlowScenario(fakeViewer));
+test('policy: a drain between shrinks keeps the viewer', () => drainForgivesScenario(fakeViewer));
+
+test('policy: an output refusing a frame kind never gets it', async () => {
+  const written: string[] = [];
+  const output = {
+    pendingBytes: () => 0,
+    accepts: (f: MediaFrame) => f.kind !== 'video',
+    writeFrames: (frames: MediaFrame[], dts: readonly number[]) => frames.forEach((f, i) => written.push(label(f.kind, f.payload, dts[i]!))),
+  };
+  const sink = new ByteStreamSink('v', output, { jitter: 'off', queueLengthMs: 1000, mwLatencyMs: 0 }, quiet, { publishNotify() {}, unpublishNotify() {}, hopeless() {} });
+  sink.offer(key(0));
+  sink.offer(aac(10));
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(written, ['A@10']);
+});
