@@ -117,11 +117,14 @@ export class ByteStreamSink implements Sink {
   private onShrink(): void {
     this.shrinksWithoutDrain++;
     this.log.warn(`play shrink the queue for a slow viewer, dropped=${this.queue.dropped}, shrinks=${this.queue.shrinks}`);
-    const tookNothing = this.heldAtPending >= 0 && this.output.pendingBytes() >= this.heldAtPending;
+    // An output not connected yet says Infinity (forward, edge push): that is no reader to judge.
+    const tookNothing = this.heldAtPending >= 0 && Number.isFinite(this.heldAtPending) && this.output.pendingBytes() >= this.heldAtPending;
     if (tookNothing || this.shrinksWithoutDrain >= MAX_SHRINKS_WITHOUT_DRAIN) {
       const why = tookNothing ? `took no byte for ${this.options.queueLengthMs} ms` : `${this.shrinksWithoutDrain} queue shrinks without catching up`;
       const err = new SlowConsumerError(ErrorCode.SocketWrite, `viewer too slow: ${why}, ${this.queue.dropped} frames dropped`);
-      this.close();
+      // The owner decides: a viewer is closed, a forward reconnects and keeps this queue (its headers).
+      this.shrinksWithoutDrain = 0;
+      this.heldAtPending = -1;
       this.events.hopeless(err.message, err);
       return;
     }

@@ -71,7 +71,15 @@ async function joined(make: MakeViewer): Promise<Joined> {
   const hopeless: SlowConsumerError[] = [];
   const shrinksAtHopeless: number[] = [];
   const events = recordingEvents(hopeless);
-  const v = make(options, { ...events, hopeless: (r, e) => (shrinksAtHopeless.push(v.sink.queueShrinks), events.hopeless(r, e)) });
+  // As the owners do (RTMP connection, HTTP remux): a hopeless viewer is closed.
+  const v = make(options, {
+    ...events,
+    hopeless: (r, e) => {
+      shrinksAtHopeless.push(v.sink.queueShrinks);
+      events.hopeless(r, e);
+      v.sink.close();
+    },
+  });
   for (const f of [meta(0), avcHeader(0), aacHeader(0), key(0), aac(10)]) v.sink.offer(f);
   await endOfTurn();
   assert.deepEqual(v.written(), ['D@0', 'V-sh@0', 'A-sh@0', 'V-key@0', 'A@10'], 'a reading viewer gets everything at once');
