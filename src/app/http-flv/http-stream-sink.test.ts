@@ -71,6 +71,6 @@ function flvViewer(options: ByteStreamOptions, events: ViewerEvents): ViewerHarn
 }
 
 test('HTTP-FLV viewer: a backed-up viewer is shrunk to the headers, re-sent before the next keyframe', () => shrinkScenario(flvViewer));
-test('HTTP-FLV viewer: a viewer that takes no byte for queue_length is closed (SlowConsumerError)', () => notReadingScenario(flvViewer));
+test('HTTP-FLV viewer: a viewer that takes no byte holds one GOP at most and is closed after queue_length (SlowConsumerError)', () => notReadingScenario(flvViewer));
 test('HTTP-FLV viewer: a viewer that drains too slowly is closed at the third shrink', () => tooSlowScenario(flvViewer));
 test('HTTP-FLV viewer: a drain between shrinks keeps the viewer', () => drainForgivesScenario(flvViewer));

@@ -18,7 +18,7 @@ function fakeViewer(options: ByteStreamOptions, events: ViewerEvents): ViewerHar
 }
 
 test('policy: a backed-up viewer is shrunk to the headers and resumes video at a keyframe', () => shrinkScenario(fakeViewer));
-test('policy: a viewer that takes no byte for queue_length is closed at the first shrink', () => notReadingScenario(fakeViewer));
+test('policy: a viewer that takes no byte holds one GOP at most and is closed after queue_length', () => notReadingScenario(fakeViewer));
 test('policy: a viewer that drains too slowly is closed at the third shrink', () => tooSlowScenario(fakeViewer));
 test('policy: a drain between shrinks keeps the viewer', () => drainForgivesScenario(fakeViewer));
 

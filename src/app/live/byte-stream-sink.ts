@@ -77,6 +77,10 @@ export class ByteStreamSink implements Sink {
   private shrinksWithoutDrain = 0;
   /** Pending bytes when writes started being held back (over OUTPUT_HIGH_WATER); -1 while writing. */
   private heldAtPending = -1;
+  /** Newest media dts queued when writes started being held back. */
+  private heldAtDts = 0;
+  private backlogLogged = false;
+  private newestDts = 0;
   private readonly flushNow = (): void => {
     this.scheduled = 'no';
     this.timer = null;
@@ -102,33 +106,65 @@ export class ByteStreamSink implements Sink {
     return this.queue.shrinks;
   }
 
+  get queuedFrames(): number {
+    return this.queue.length;
+  }
+
   offer(frame: MediaFrame): void {
     if (this.paused || this.closed || (this.output.accepts && !this.output.accepts(frame))) return;
-    if (this.queue.push(frame, this.jitter.correctDts(frame))) this.onShrink();
+    const dts = this.jitter.correctDts(frame);
+    if (frame.kind !== 'data' && !frame.sequenceHeader) {
+      this.newestDts = dts;
+      if (this.heldAtPending >= 0 && this.tookNothing()) {
+        if (this.options.queueLengthMs > 0 && dts - this.heldAtDts > this.options.queueLengthMs) {
+          this.giveUp(`took no byte for ${this.options.queueLengthMs} ms`);
+          return;
+        }
+        // Not reading at all: whatever it resumes with, it starts at a keyframe, so it keeps one GOP of
+        // frame references at most, not queue_length of them (2000 such viewers, issue 12).
+        if (frame.kind === 'video' && frame.keyframe && this.queue.length > 0) this.dropBacklog();
+      }
+    }
+    if (this.queue.push(frame, dts)) this.onShrink();
     else this.schedule();
+  }
+
+  private dropBacklog(): void {
+    const before = this.queue.dropped;
+    this.queue.dropBacklog();
+    // Once per hold: thousands of such viewers would otherwise log a line each per GOP.
+    if (!this.backlogLogged) this.log.warn(`play shrink the queue for a slow viewer that reads nothing, dropped=${this.queue.dropped - before}`);
+    this.backlogLogged = true;
+  }
+
+  /** Writes are held back and the connection has not taken one byte since. */
+  private tookNothing(): boolean {
+    // An output not connected yet says Infinity (forward, edge push): that is no reader to judge.
+    return Number.isFinite(this.heldAtPending) && this.output.pendingBytes() >= this.heldAtPending;
   }
 
   /**
    * The queue outgrew queue_length and was cut back to the headers (video waits for a keyframe). A viewer
-   * whose connection took no byte in all that time is not reading at all; one that drains too slowly is
-   * given MAX_SHRINKS_WITHOUT_DRAIN chances. Either way it is closed rather than fed forever (SRS closes a
-   * player whose send times out; issue 12: HTTP viewers that never read stayed connected).
+   * that drains, but too slowly, is given MAX_SHRINKS_WITHOUT_DRAIN chances, then closed rather than fed
+   * forever; one that reads nothing at all is closed after queue_length (offer). SRS closes a player
+   * whose send times out; issue 12: HTTP viewers that never read stayed connected.
    */
   private onShrink(): void {
     this.shrinksWithoutDrain++;
     this.log.warn(`play shrink the queue for a slow viewer, dropped=${this.queue.dropped}, shrinks=${this.queue.shrinks}`);
-    // An output not connected yet says Infinity (forward, edge push): that is no reader to judge.
-    const tookNothing = this.heldAtPending >= 0 && Number.isFinite(this.heldAtPending) && this.output.pendingBytes() >= this.heldAtPending;
-    if (tookNothing || this.shrinksWithoutDrain >= MAX_SHRINKS_WITHOUT_DRAIN) {
-      const why = tookNothing ? `took no byte for ${this.options.queueLengthMs} ms` : `${this.shrinksWithoutDrain} queue shrinks without catching up`;
-      const err = new SlowConsumerError(ErrorCode.SocketWrite, `viewer too slow: ${why}, ${this.queue.dropped} frames dropped`);
-      // The owner decides: a viewer is closed, a forward reconnects and keeps this queue (its headers).
-      this.shrinksWithoutDrain = 0;
-      this.heldAtPending = -1;
-      this.events.hopeless(err.message, err);
+    if (this.shrinksWithoutDrain >= MAX_SHRINKS_WITHOUT_DRAIN) {
+      this.giveUp(`${this.shrinksWithoutDrain} queue shrinks without catching up`);
       return;
     }
     this.schedule();
+  }
+
+  private giveUp(why: string): void {
+    const err = new SlowConsumerError(ErrorCode.SocketWrite, `viewer too slow: ${why}, ${this.queue.dropped} frames dropped`);
+    // The owner decides: a viewer is closed, a forward reconnects and keeps this queue (its headers).
+    this.shrinksWithoutDrain = 0;
+    this.heldAtPending = -1;
+    this.events.hopeless(err.message, err);
   }
 
   onPublish(): void {
@@ -206,7 +242,11 @@ export class ByteStreamSink implements Sink {
     // Outputs without a drain event (ws) still reset the rule: an empty buffer is a drain.
     if (pending === 0) this.caughtUp();
     else if (pending > OUTPUT_HIGH_WATER) {
-      if (this.heldAtPending < 0) this.heldAtPending = pending;
+      if (this.heldAtPending < 0) {
+        this.heldAtPending = pending;
+        this.heldAtDts = this.newestDts;
+        this.backlogLogged = false;
+      }
       return;
     }
     this.heldAtPending = -1;

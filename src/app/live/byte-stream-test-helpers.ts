@@ -67,12 +67,12 @@ interface Joined extends ViewerHarness {
   shrinksAtHopeless: number[];
 }
 
-async function joined(make: MakeViewer): Promise<Joined> {
+async function joined(make: MakeViewer, opts: ByteStreamOptions = options): Promise<Joined> {
   const hopeless: SlowConsumerError[] = [];
   const shrinksAtHopeless: number[] = [];
   const events = recordingEvents(hopeless);
   // As the owners do (RTMP connection, HTTP remux): a hopeless viewer is closed.
-  const v = make(options, {
+  const v = make(opts, {
     ...events,
     hopeless: (r, e) => {
       shrinksAtHopeless.push(v.sink.queueShrinks);
@@ -111,19 +111,24 @@ export async function shrinkScenario(make: MakeViewer): Promise<void> {
   assert.deepEqual(v.hopeless, []);
 }
 
-/** A viewer whose output took no byte for all of queue_length is closed at the first shrink, with a SlowConsumerError. */
+/**
+ * A viewer whose output takes no byte holds one GOP at most (its backlog is dropped at each keyframe, not
+ * counted as shrinks) and is closed once it has taken nothing for queue_length, with a SlowConsumerError.
+ */
 export async function notReadingScenario(make: MakeViewer): Promise<void> {
-  const v = await joined(make);
+  const v = await joined(make, { ...options, queueLengthMs: 3000 });
   v.setPending(HELD);
-  await stream(v.sink, 40, 2000);
+  let most = 0;
+  await stream(v.sink, 40, 4000, () => (most = Math.max(most, v.sink.queuedFrames)));
   assert.equal(v.hopeless.length, 1, 'closed as hopeless');
   assert.ok(v.hopeless[0] instanceof SlowConsumerError);
-  assert.match(v.hopeless[0].message, /viewer too slow: took no byte/);
-  assert.deepEqual(v.shrinksAtHopeless, [1]);
+  assert.match(v.hopeless[0].message, /viewer too slow: took no byte for 3000 ms/);
+  assert.deepEqual(v.shrinksAtHopeless, [0], 'no queue_length shrink needed');
+  assert.ok(most <= 3 + 50, `held ${most} frames: one GOP (25 video + 25 audio) and the headers at most`);
   // Closed: nothing more is written, even once the output would take it.
   v.setPending(0);
   v.sink.onDrain();
-  await stream(v.sink, 2000, 2200);
+  await stream(v.sink, 4000, 4200);
   assert.equal(v.written().length, 5);
 }
 

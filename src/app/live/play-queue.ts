@@ -71,11 +71,19 @@ export class PlayQueue {
 
   /** Drop everything, queue the newest metadata and sequence headers again; video waits for the next keyframe. */
   shrink(): void {
+    this.shrinks++;
+    this.dropBacklog();
+  }
+
+  /**
+   * What shrink does, without counting a shrink: for a viewer that reads nothing, so that it holds one
+   * GOP at most instead of queue_length of frame references (ByteStreamSink, issue 12).
+   */
+  dropBacklog(): void {
     let hasVideo = this.lastVideoHeader !== null;
     for (const f of this.frames) if (f.kind === 'video') hasVideo = true;
     const keep = [this.lastMeta, this.lastVideoHeader, this.lastAudioHeader].filter((h): h is Stamped => h !== null);
     this.dropped += this.frames.length - keep.filter((h) => this.frames.includes(h.frame)).length;
-    this.shrinks++;
     this.frames = keep.map((h) => h.frame);
     this.dts = keep.map((h) => h.dts);
     this.bytes = this.frames.reduce((n, f) => n + f.payload.length, 0);

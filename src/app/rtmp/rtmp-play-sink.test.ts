@@ -61,6 +61,6 @@ function rtmpViewer(options: ByteStreamOptions, events: ViewerEvents): ViewerHar
 }
 
 test('RTMP player: a backed-up player is shrunk to the headers, re-sent before the next keyframe', () => shrinkScenario(rtmpViewer));
-test('RTMP player: a player that takes no byte for queue_length is closed (SlowConsumerError)', () => notReadingScenario(rtmpViewer));
+test('RTMP player: a player that takes no byte holds one GOP at most and is closed after queue_length (SlowConsumerError)', () => notReadingScenario(rtmpViewer));
 test('RTMP player: a player that drains too slowly is closed at the third shrink', () => tooSlowScenario(rtmpViewer));
 test('RTMP player: a drain between shrinks keeps the player', () => drainForgivesScenario(rtmpViewer));
