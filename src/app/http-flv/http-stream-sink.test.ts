@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Logger } from '../../core/logger.js';
 import { audioFrameFromFlv, type MediaFrame } from '../../kernel/media-frame.js';
 import type { ByteStreamOptions, ViewerEvents } from '../live/byte-stream-sink.js';
-import { drainForgivesScenario, label, notReadingScenario, shrinkScenario, tooSlowScenario, type ViewerHarness } from '../live/byte-stream-test-helpers.js';
+import { drainForgivesScenario, label, notReadingScenario, resumesScenario, shrinkScenario, tooSlowScenario, type ViewerHarness } from '../live/byte-stream-test-helpers.js';
 import { HttpStreamSink, type ViewerOutput } from './http-stream-sink.js';
 import { FlvStreamEncoder } from './stream-encoders.js';
 
@@ -71,6 +71,7 @@ function flvViewer(options: ByteStreamOptions, events: ViewerEvents): ViewerHarn
 }
 
 test('HTTP-FLV viewer: a backed-up viewer is shrunk to the headers, re-sent before the next keyframe', () => shrinkScenario(flvViewer));
-test('HTTP-FLV viewer: a viewer that takes no byte holds one GOP at most and is closed after queue_length (SlowConsumerError)', () => notReadingScenario(flvViewer));
+test('HTTP-FLV viewer: a viewer that takes no byte is fed nothing and is closed after queue_length (SlowConsumerError)', () => notReadingScenario(flvViewer));
 test('HTTP-FLV viewer: a viewer that drains too slowly is closed at the third shrink', () => tooSlowScenario(flvViewer));
 test('HTTP-FLV viewer: a drain between shrinks keeps the viewer', () => drainForgivesScenario(flvViewer));
+test('HTTP-FLV viewer: a viewer that read nothing for a while resumes with the headers and the next keyframe', () => resumesScenario(flvViewer));

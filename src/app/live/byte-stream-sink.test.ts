@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MediaFrame } from '../../kernel/media-frame.js';
 import { ByteStreamSink, type ByteStreamOptions, type ViewerEvents } from './byte-stream-sink.js';
-import { aac, drainForgivesScenario, key, label, notReadingScenario, quiet, shrinkScenario, tooSlowScenario, type ViewerHarness } from './byte-stream-test-helpers.js';
+import { aac, drainForgivesScenario, key, label, notReadingScenario, resumesScenario, quiet, shrinkScenario, tooSlowScenario, type ViewerHarness } from './byte-stream-test-helpers.js';
 
 /** The policy over an output that records frames (no encoding): the rules themselves. */
 function fakeViewer(options: ByteStreamOptions, events: ViewerEvents): ViewerHarness {
@@ -18,7 +18,7 @@ function fakeViewer(options: ByteStreamOptions, events: ViewerEvents): ViewerHar
 }
 
 test('policy: a backed-up viewer is shrunk to the headers and resumes video at a keyframe', () => shrinkScenario(fakeViewer));
-test('policy: a viewer that takes no byte holds one GOP at most and is closed after queue_length', () => notReadingScenario(fakeViewer));
+test('policy: a viewer that takes no byte is fed nothing and is closed after queue_length', () => notReadingScenario(fakeViewer));
 test('policy: a viewer that drains too slowly is closed at the third shrink', () => tooSlowScenario(fakeViewer));
 test('policy: a drain between shrinks keeps the viewer', () => drainForgivesScenario(fakeViewer));
 
@@ -35,3 +35,4 @@ test('policy: an output refusing a frame kind never gets it', async () => {
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(written, ['A@10']);
 });
+test('policy: a viewer that read nothing for a while resumes with the headers and the next keyframe', () => resumesScenario(fakeViewer));

@@ -79,7 +79,8 @@ export class ByteStreamSink implements Sink {
   private heldAtPending = -1;
   /** Newest media dts queued when writes started being held back. */
   private heldAtDts = 0;
-  private backlogLogged = false;
+  /** The backlog was dropped in this hold (the viewer read nothing since it began). */
+  private backlogDropped = false;
   private newestDts = 0;
   private readonly flushNow = (): void => {
     this.scheduled = 'no';
@@ -120,21 +121,24 @@ export class ByteStreamSink implements Sink {
           this.giveUp(`took no byte for ${this.options.queueLengthMs} ms`);
           return;
         }
-        // Not reading at all: whatever it resumes with, it starts at a keyframe, so it keeps one GOP of
-        // frame references at most, not queue_length of them (2000 such viewers, issue 12).
-        if (frame.kind === 'video' && frame.keyframe && this.queue.length > 0) this.dropBacklog();
+        // Not reading at all: nothing is queued for it (the backlog is dropped once, video resumes at a
+        // keyframe) instead of queue_length of frame references, which also spares the garbage of
+        // queueing and flush attempts per frame for 2000 such viewers (issue 12).
+        this.skip();
+        return;
       }
     }
     if (this.queue.push(frame, dts)) this.onShrink();
     else this.schedule();
   }
 
-  private dropBacklog(): void {
-    const before = this.queue.dropped;
-    this.queue.dropBacklog();
-    // Once per hold: thousands of such viewers would otherwise log a line each per GOP.
-    if (!this.backlogLogged) this.log.warn(`play shrink the queue for a slow viewer that reads nothing, dropped=${this.queue.dropped - before}`);
-    this.backlogLogged = true;
+  private skip(): void {
+    if (!this.backlogDropped) {
+      this.backlogDropped = true;
+      this.queue.dropBacklog();
+      this.log.warn(`play shrink the queue for a slow viewer that reads nothing, dropped=${this.queue.dropped}`);
+    }
+    this.queue.dropped++;
   }
 
   /** Writes are held back and the connection has not taken one byte since. */
@@ -245,7 +249,7 @@ export class ByteStreamSink implements Sink {
       if (this.heldAtPending < 0) {
         this.heldAtPending = pending;
         this.heldAtDts = this.newestDts;
-        this.backlogLogged = false;
+        this.backlogDropped = false;
       }
       return;
     }

@@ -112,8 +112,8 @@ export async function shrinkScenario(make: MakeViewer): Promise<void> {
 }
 
 /**
- * A viewer whose output takes no byte holds one GOP at most (its backlog is dropped at each keyframe, not
- * counted as shrinks) and is closed once it has taken nothing for queue_length, with a SlowConsumerError.
+ * A viewer whose output takes no byte holds nothing but the headers (its backlog is dropped, not counted
+ * as a shrink) and is closed once it has taken nothing for queue_length, with a SlowConsumerError.
  */
 export async function notReadingScenario(make: MakeViewer): Promise<void> {
   const v = await joined(make, { ...options, queueLengthMs: 3000 });
@@ -124,7 +124,8 @@ export async function notReadingScenario(make: MakeViewer): Promise<void> {
   assert.ok(v.hopeless[0] instanceof SlowConsumerError);
   assert.match(v.hopeless[0].message, /viewer too slow: took no byte for 3000 ms/);
   assert.deepEqual(v.shrinksAtHopeless, [0], 'no queue_length shrink needed');
-  assert.ok(most <= 3 + 50, `held ${most} frames: one GOP (25 video + 25 audio) and the headers at most`);
+  assert.ok(most <= 3, `held ${most} frames: only the headers to resume with`);
+  assert.ok(v.sink.droppedFrames > 140, `dropped ${v.sink.droppedFrames}`);
   // Closed: nothing more is written, even once the output would take it.
   v.setPending(0);
   v.sink.onDrain();
@@ -156,5 +157,20 @@ export async function drainForgivesScenario(make: MakeViewer): Promise<void> {
     v.setPending((pending -= 1000));
   });
   assert.ok(v.sink.queueShrinks >= 4, `shrinks ${v.sink.queueShrinks}`);
+  assert.deepEqual(v.hopeless, []);
+}
+
+/** A viewer that read nothing for a while, then reads again before queue_length: headers, then video from a keyframe. */
+export async function resumesScenario(make: MakeViewer): Promise<void> {
+  const v = await joined(make);
+  v.setPending(HELD);
+  await stream(v.sink, 40, 600);
+  v.setPending(0);
+  v.sink.onDrain();
+  await stream(v.sink, 600, 1080);
+  const after = v.written().slice(5);
+  assert.deepEqual(after.slice(0, 3), ['D@0', 'V-sh@0', 'A-sh@0']);
+  assert.deepEqual(after.filter((l) => l.startsWith('V@') || l.startsWith('V-key')), ['V-key@1000', 'V@1040']);
+  assert.ok(after.includes('A@610'), after.join(' '));
   assert.deepEqual(v.hopeless, []);
 }

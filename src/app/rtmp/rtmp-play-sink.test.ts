@@ -7,7 +7,7 @@ import { ChunkEncoder } from '../../protocol/rtmp/chunk-encoder.js';
 import { MessageType } from '../../protocol/rtmp/message.js';
 import type { TcpConnection } from '../../transport/tcp.js';
 import type { ByteStreamOptions, ViewerEvents } from '../live/byte-stream-sink.js';
-import { drainForgivesScenario, label, notReadingScenario, shrinkScenario, tooSlowScenario, type ViewerHarness } from '../live/byte-stream-test-helpers.js';
+import { drainForgivesScenario, label, notReadingScenario, resumesScenario, shrinkScenario, tooSlowScenario, type ViewerHarness } from '../live/byte-stream-test-helpers.js';
 import { RtmpPlaySink } from './rtmp-play-sink.js';
 
 const quiet: Logger = { cid: 'test', verbose() {}, info() {}, trace() {}, warn() {}, error() {}, child: () => quiet };
@@ -61,6 +61,7 @@ function rtmpViewer(options: ByteStreamOptions, events: ViewerEvents): ViewerHar
 }
 
 test('RTMP player: a backed-up player is shrunk to the headers, re-sent before the next keyframe', () => shrinkScenario(rtmpViewer));
-test('RTMP player: a player that takes no byte holds one GOP at most and is closed after queue_length (SlowConsumerError)', () => notReadingScenario(rtmpViewer));
+test('RTMP player: a player that takes no byte is fed nothing and is closed after queue_length (SlowConsumerError)', () => notReadingScenario(rtmpViewer));
 test('RTMP player: a player that drains too slowly is closed at the third shrink', () => tooSlowScenario(rtmpViewer));
 test('RTMP player: a drain between shrinks keeps the player', () => drainForgivesScenario(rtmpViewer));
+test('RTMP player: a player that read nothing for a while resumes with the headers and the next keyframe', () => resumesScenario(rtmpViewer));
