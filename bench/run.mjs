@@ -200,6 +200,9 @@ async function runSlowPoint(name, server, slow, o) {
         // not a report line
       }
     });
+    // Every non-reading socket pins its kernel send buffer (Node cannot set SO_SNDBUF); past tcp_mem's
+    // pressure threshold the kernel throttles every TCP socket of the machine, the publisher's too.
+    let tcpMemMax = 0;
     const loadOpts = { stream: STREAM, clients: 1, ramp: 10, warmup: slow / o.ramp + o.warmup, duration: o.duration, perProc: 1 };
     const readers = Promise.all([
       runLoad({ ...loadOpts, proto: 'rtmp', port: ports.rtmp }),
@@ -208,7 +211,9 @@ async function runSlowPoint(name, server, slow, o) {
         {
           onTick: (t) => {
             const s = sampler.last;
-            if (!o.quiet) console.log(`[${String(t.t).padStart(3)}s ${t.phase}] slow opened=${stuckLast.opened} closed=${stuckLast.closed} failed=${stuckLast.failed} | server cpu=${s.cpuPct.toFixed(1)}% rss=${(s.rss / 1048576).toFixed(0)}MB`);
+            const tcpMem = tcpMemPages();
+            tcpMemMax = Math.max(tcpMemMax, tcpMem);
+            if (!o.quiet) console.log(`[${String(t.t).padStart(3)}s ${t.phase}] slow opened=${stuckLast.opened} closed=${stuckLast.closed} failed=${stuckLast.failed} | server cpu=${s.cpuPct.toFixed(1)}% rss=${(s.rss / 1048576).toFixed(0)}MB | kernel TCP mem ${tcpMem} pages`);
           },
           onWindow: (phase) => sampler.mark(phase),
         },
@@ -228,6 +233,8 @@ async function runSlowPoint(name, server, slow, o) {
       rssMaxMB: srv.rssMaxMB,
       rssGrowthMB: Number((srv.rssMaxMB - before).toFixed(1)),
       cpuPct: srv.cpuPct,
+      tcpMemMaxPages: tcpMemMax,
+      tcpMemPressurePages: Number(readFileSync('/proc/sys/net/ipv4/tcp_mem', 'latin1').split(/\s+/)[1]),
       slowOpened: stuckLast.opened,
       slowDisconnected: stuckLast.closed,
       rtmpReader: reader(rtmp),
@@ -247,11 +254,17 @@ async function runSlowPoint(name, server, slow, o) {
   }
 }
 
+/** Pages of kernel memory all TCP sockets of the machine hold (/proc/net/sockstat). */
+function tcpMemPages() {
+  const m = /^TCP:.* mem (\d+)/m.exec(readFileSync('/proc/net/sockstat', 'latin1'));
+  return m ? Number(m[1]) : 0;
+}
+
 function slowLine(r) {
   const rd = (x) => `${x.alive ? '' : 'CLOSED '}${x.fullRate ? 'full rate' : 'NOT full rate'} ${x.fps} fps, lag median ${x.lagMedianMs} max ${x.lagMaxMs} ms, drift ${x.driftMs} ms`;
   return (
     `RESULT ${r.server} slow ${r.slow} (${r.seconds} s): rss ${r.rssBeforeMB} -> max ${r.rssMaxMB} MB (+${r.rssGrowthMB} MB), end ${r.rssEndMB} MB, cpu ${r.cpuPct}% | ` +
-    `slow viewers disconnected ${r.slowDisconnected}/${r.slowOpened} | RTMP reader: ${rd(r.rtmpReader)} | HTTP-FLV reader: ${rd(r.flvReader)}`
+    `kernel TCP mem max ${r.tcpMemMaxPages} pages (pressure at ${r.tcpMemPressurePages}) | slow viewers disconnected ${r.slowDisconnected}/${r.slowOpened} | RTMP reader: ${rd(r.rtmpReader)} | HTTP-FLV reader: ${rd(r.flvReader)}`
   );
 }
 
@@ -345,6 +358,7 @@ async function main() {
   if (values.slow) {
     for (const [name, server] of Object.entries(servers)) if (server.protos.includes('flv')) results.push(await runSlowPoint(name, server, Number(values.slow), o));
     console.log('\n' + results.map((r) => (r.error ? `${r.server} slow: FAILED ${r.error}` : slowLine(r))).join('\n'));
+    if (values.json) writeFileSync(values.json, JSON.stringify({ machine, options: { ...o, file: undefined }, results }, null, 2));
     console.log(JSON.stringify(results));
     return;
   }
