@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MediaFrame } from '../../kernel/media-frame.js';
-import { ByteStreamSink, type ByteStreamOptions, type ViewerEvents } from './byte-stream-sink.js';
-import { aac, drainForgivesScenario, key, label, notReadingScenario, resumesScenario, quiet, shrinkScenario, tooSlowScenario, type ViewerHarness } from './byte-stream-test-helpers.js';
+import { ByteStreamSink, OUTPUT_HIGH_WATER, type ByteStreamOptions, type ViewerEvents } from './byte-stream-sink.js';
+import { aac, drainForgivesScenario, inter, key, label, notReadingScenario, resumesScenario, quiet, shrinkScenario, tooSlowScenario, type ViewerHarness } from './byte-stream-test-helpers.js';
 
 /** The policy over an output that records frames (no encoding): the rules themselves. */
 function fakeViewer(options: ByteStreamOptions, events: ViewerEvents): ViewerHarness {
@@ -36,3 +36,23 @@ test('policy: an output refusing a frame kind never gets it', async () => {
   assert.deepEqual(written, ['A@10']);
 });
 test('policy: a viewer that read nothing for a while resumes with the headers and the next keyframe', () => resumesScenario(fakeViewer));
+
+test('policy: a non-reader is still closed when a republish restarts the timeline (jitter off)', async () => {
+  const hopeless: string[] = [];
+  const v = fakeViewer({ jitter: 'off', queueLengthMs: 1000, mwLatencyMs: 0 }, { publishNotify() {}, unpublishNotify() {}, hopeless: (r) => void hopeless.push(r) });
+  const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+  v.sink.offer(key(50_000));
+  await turn();
+  v.setPending(OUTPUT_HIGH_WATER + 1);
+  for (let t = 50_040; t < 50_400; t += 40) {
+    v.sink.offer(inter(t));
+    await turn();
+  }
+  // The publisher comes back with timestamps from 0: the viewer still reads nothing.
+  for (let t = 0; t < 1200 && hopeless.length === 0; t += 40) {
+    v.sink.offer(t % 1000 === 0 ? key(t) : inter(t));
+    await turn();
+  }
+  assert.equal(hopeless.length, 1);
+  assert.match(hopeless[0]!, /took no byte/);
+});

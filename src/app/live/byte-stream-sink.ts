@@ -117,6 +117,8 @@ export class ByteStreamSink implements Sink {
     if (frame.kind !== 'data' && !frame.sequenceHeader) {
       this.newestDts = dts;
       if (this.heldAtPending >= 0 && this.tookNothing()) {
+        // A republish may restart the timeline (jitter off/zero): measure from the new one.
+        if (dts < this.heldAtDts) this.heldAtDts = dts;
         if (this.options.queueLengthMs > 0 && dts - this.heldAtDts > this.options.queueLengthMs) {
           this.giveUp(`took no byte for ${this.options.queueLengthMs} ms`);
           return;
