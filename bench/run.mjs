@@ -21,6 +21,10 @@
 //   --cmd-protos rtmp,flv      what that command's server serves
 //   --latency                  publish with our own paced publisher instead of ffmpeg and measure
 //                              publisher-to-player latency with 4 probe viewers (bench/latency.mjs)
+//   --slow N                   slow-viewer mode (issue 12): N HTTP-FLV viewers that never read (4 KB
+//                              SO_RCVBUF, bench/stuck-viewers.py) plus one reading RTMP and one reading
+//                              HTTP-FLV viewer; reports RSS growth, slow viewers the server disconnected,
+//                              and the readers' rate and lag (--duration seconds after the slow ones opened)
 //   --json FILE                all results (default bench-results.json in the temp dir)
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +32,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLoad, summaryLine, tickLine } from './load.mjs';
+import { createInterface } from 'node:readline';
 import { PacedPublisher, measureLatency, latencyLine } from './latency.mjs';
 import { RtmpPlayer } from './rtmp-player.mjs';
 import { ProcSampler, REPO, SERVERS, commandServer, freePort, waitForPort } from './servers.mjs';
@@ -161,6 +166,108 @@ async function runPoint(name, server, proto, clients, o) {
   }
 }
 
+/**
+ * Slow-viewer mode: `slow` HTTP-FLV viewers that never read, opened after the stream runs, then one
+ * reading viewer per protocol for the window. What matters: does the server's memory stay bounded by its
+ * queue budget, does it close the hopeless viewers, and do the reading viewers keep full rate.
+ */
+async function runSlowPoint(name, server, slow, o) {
+  const dir = mkdtempSync(join(tmpdir(), `tsrs-bench-slow-${name}-`));
+  const ports = { rtmp: await freePort(), http: await freePort() };
+  const proc = server.start(ports, dir, { cpu: o.serverCpu, variant: o.variant, nodeFlags: o.nodeFlags, proto: 'flv', workers: 1 });
+  let log = '';
+  proc.stdout.on('data', (b) => (log = (log + b).slice(-4000)));
+  proc.stderr.on('data', (b) => (log = (log + b).slice(-4000)));
+  let pub = null;
+  let stuck = null;
+  let sampler = null;
+  try {
+    await waitForPort(ports.rtmp);
+    await waitForPort(ports.http);
+    pub = publish(o.file, ports.rtmp);
+    await waitForStream(ports.rtmp);
+    sampler = new ProcSampler(proc.pid);
+    await new Promise((r) => setTimeout(r, 2000));
+    sampler.mark('before');
+    console.log(`== ${name} slow viewers: ${slow} non-reading HTTP-FLV (4 KB SO_RCVBUF) + 1 reading RTMP + 1 reading HTTP-FLV, ${o.duration} s (server pid ${proc.pid}, rss before ${(sampler.marks.before.rss / 1048576).toFixed(0)} MB)`);
+    const [app, stream] = STREAM.split('/');
+    stuck = spawn('python3', [join(REPO, 'bench', 'stuck-viewers.py'), '127.0.0.1', String(ports.http), `/${app}/${stream}.flv`, String(slow), '4096', String(o.ramp)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stuckLast = { opened: 0, closed: 0, failed: 0 };
+    createInterface({ input: stuck.stdout }).on('line', (l) => {
+      try {
+        stuckLast = JSON.parse(l);
+      } catch {
+        // not a report line
+      }
+    });
+    // Every non-reading socket pins its kernel send buffer (Node cannot set SO_SNDBUF); past tcp_mem's
+    // pressure threshold the kernel throttles every TCP socket of the machine, the publisher's too.
+    let tcpMemMax = 0;
+    const loadOpts = { stream: STREAM, clients: 1, ramp: 10, warmup: slow / o.ramp + o.warmup, duration: o.duration, perProc: 1 };
+    const readers = Promise.all([
+      runLoad({ ...loadOpts, proto: 'rtmp', port: ports.rtmp }),
+      runLoad(
+        { ...loadOpts, proto: 'flv', port: ports.http },
+        {
+          onTick: (t) => {
+            const s = sampler.last;
+            const tcpMem = tcpMemPages();
+            tcpMemMax = Math.max(tcpMemMax, tcpMem);
+            if (!o.quiet) console.log(`[${String(t.t).padStart(3)}s ${t.phase}] slow opened=${stuckLast.opened} closed=${stuckLast.closed} failed=${stuckLast.failed} | server cpu=${s.cpuPct.toFixed(1)}% rss=${(s.rss / 1048576).toFixed(0)}MB | kernel TCP mem ${tcpMem} pages`);
+          },
+          onWindow: (phase) => sampler.mark(phase),
+        },
+      ),
+    ]);
+    const [rtmp, flv] = await readers;
+    const srv = sampler.between('start', 'end');
+    const before = sampler.marks.before.rss / 1048576;
+    const reader = (s) => ({ fullRate: s.fullRate === 1, mediaRate: s.mediaRate.min, fps: Number(((s.mediaRate.min ?? 0) * 25).toFixed(1)), lagMedianMs: s.lagMs.median, lagMaxMs: s.lagMs.max, driftMs: s.driftMs.max, alive: s.alive === 1 });
+    const result = {
+      server: name,
+      mode: 'slow',
+      slow,
+      seconds: o.duration,
+      rssBeforeMB: Number(before.toFixed(1)),
+      rssEndMB: srv.rssMB,
+      rssMaxMB: srv.rssMaxMB,
+      rssGrowthMB: Number((srv.rssMaxMB - before).toFixed(1)),
+      cpuPct: srv.cpuPct,
+      tcpMemMaxPages: tcpMemMax,
+      tcpMemPressurePages: Number(readFileSync('/proc/sys/net/ipv4/tcp_mem', 'latin1').split(/\s+/)[1]),
+      slowOpened: stuckLast.opened,
+      slowDisconnected: stuckLast.closed,
+      rtmpReader: reader(rtmp),
+      flvReader: reader(flv),
+    };
+    console.log(slowLine(result));
+    return result;
+  } catch (err) {
+    console.log(`${name} slow ${slow}: FAILED: ${err.message}; server: ${log.trim().slice(-500)}`);
+    return { server: name, mode: 'slow', slow, error: err.message };
+  } finally {
+    sampler?.stop();
+    stuck?.kill('SIGKILL');
+    await stopProcess(pub, 3000);
+    await stopProcess(proc);
+    if (!o.keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Pages of kernel memory all TCP sockets of the machine hold (/proc/net/sockstat). */
+function tcpMemPages() {
+  const m = /^TCP:.* mem (\d+)/m.exec(readFileSync('/proc/net/sockstat', 'latin1'));
+  return m ? Number(m[1]) : 0;
+}
+
+function slowLine(r) {
+  const rd = (x) => `${x.alive ? '' : 'CLOSED '}${x.fullRate ? 'full rate' : 'NOT full rate'} ${x.fps} fps, lag median ${x.lagMedianMs} max ${x.lagMaxMs} ms, drift ${x.driftMs} ms`;
+  return (
+    `RESULT ${r.server} slow ${r.slow} (${r.seconds} s): rss ${r.rssBeforeMB} -> max ${r.rssMaxMB} MB (+${r.rssGrowthMB} MB), end ${r.rssEndMB} MB, cpu ${r.cpuPct}% | ` +
+    `kernel TCP mem max ${r.tcpMemMaxPages} pages (pressure at ${r.tcpMemPressurePages}) | slow viewers disconnected ${r.slowDisconnected}/${r.slowOpened} | RTMP reader: ${rd(r.rtmpReader)} | HTTP-FLV reader: ${rd(r.flvReader)}`
+  );
+}
+
 function withoutTicks(s) {
   const { ticks, ...rest } = s;
   return rest;
@@ -195,6 +302,7 @@ async function main() {
       json: { type: 'string' },
       keep: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
+      slow: { type: 'string' },
     },
   });
   const ncpu = cpus().length;
@@ -247,6 +355,13 @@ async function main() {
   };
   console.log(`machine: ${machine.nproc} cpus, ${machine.cpu}, node ${machine.node}`);
   const results = [];
+  if (values.slow) {
+    for (const [name, server] of Object.entries(servers)) if (server.protos.includes('flv')) results.push(await runSlowPoint(name, server, Number(values.slow), o));
+    console.log('\n' + results.map((r) => (r.error ? `${r.server} slow: FAILED ${r.error}` : slowLine(r))).join('\n'));
+    if (values.json) writeFileSync(values.json, JSON.stringify({ machine, options: { ...o, file: undefined }, results }, null, 2));
+    console.log(JSON.stringify(results));
+    return;
+  }
   for (const proto of protos) {
     for (const clients of counts) {
       for (const [name, server] of Object.entries(servers)) {

@@ -51,6 +51,8 @@ export class EdgeIngester {
       id: o.log.cid,
       // Kicking an edge stream restarts its pull, as the next origin may serve it better.
       kick: (reason) => this.client?.close(`kicked: ${reason}`),
+      // The origin is pulled over RTMP, which has no message that asks a publisher for a keyframe.
+      requestKeyframe: () => undefined,
     };
   }
 

@@ -7,56 +7,15 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import { errorMessage } from '../../core/errors.js';
 import { newContextId, type Logger } from '../../core/logger.js';
 import { SERVER_SIGNATURE } from '../../core/version.js';
-import type { MediaFrame } from '../../kernel/media-frame.js';
 import { resolveVhost, type SrsConfig, type VhostConfig } from '../../config/index.js';
 import type { ServerContext } from '../context.js';
 import type { LiveSource } from '../live/live-source.js';
 import type { ClientBoundTicket } from '../admission/index.js';
-import { QueuedSink, type QueuedSinkOptions, type ViewerEvents } from '../live/queued-sink.js';
 import { sourceOptionsOf, viewerOptionsOf } from '../live/source-options.js';
 import { AudioFastCaches } from './fast-cache.js';
 import { compileMount, matchMount, type Mount, type MountMatch } from './mounts.js';
 import { createEncoder, type StreamEncoder } from './stream-encoders.js';
-
-/** Where a viewer's bytes go: an HTTP response body or a WebSocket. */
-export interface ViewerOutput {
-  write(buffers: Buffer[]): void;
-  pending(): number;
-  /**
-   * True when every Buffer given to write() so far has left the process (handed to the kernel, held by
-   * no queue), so the encoder may reuse its scratch memory. Outputs that cannot tell leave it out.
-   */
-  released?(): boolean;
-  /** Finish cleanly (stream ended). */
-  end(): void;
-  /** Drop at once (kicked, hopeless). */
-  destroy(): void;
-}
-
-export class HttpStreamSink extends QueuedSink {
-  constructor(
-    id: string,
-    private readonly output: ViewerOutput,
-    private readonly encoder: StreamEncoder,
-    options: QueuedSinkOptions,
-    log: Logger,
-    events: ViewerEvents,
-  ) {
-    super(id, options, log, events);
-  }
-  protected override accepts(frame: MediaFrame): boolean {
-    return this.encoder.accepts(frame);
-  }
-  protected pendingBytes(): number {
-    return this.output.pending();
-  }
-  protected writeFrames(frames: MediaFrame[], dts: readonly number[]): void {
-    const out: Buffer[] = [];
-    if (this.encoder.recycle && this.output.released?.()) this.encoder.recycle();
-    this.encoder.encode(frames, dts, out);
-    if (out.length) this.output.write(out);
-  }
-}
+import { HttpStreamSink, type ViewerOutput } from './http-stream-sink.js';
 
 /** CRLF that ends every chunk; shared by all viewers and never written to. */
 const CRLF = Buffer.from('\r\n', 'latin1');
@@ -82,11 +41,18 @@ function socketOutput(res: ServerResponse, socket: Socket, chunked: boolean): Vi
       if (chunked) socket.write(CRLF);
       socket.uncork();
     },
-    pending: () => res.writableLength + socket.writableLength,
-    // Node's Writable counts a write until libuv is done with it, so 0 means nothing is referenced.
-    released: () => res.writableLength + socket.writableLength === 0,
+    // OutgoingMessage.writableLength already includes its socket's (Node 20 _http_outgoing.js): adding
+    // socket.writableLength again counted every byte twice. Node's Writable counts a write until libuv
+    // is done with it, so 0 means nothing is referenced.
+    pending: () => res.writableLength,
+    released: () => res.writableLength === 0,
     end: () => res.end(),
-    destroy: () => res.destroy(),
+    // Reset, not FIN: a viewer dropped as hopeless has not read for a while, so a FIN would wait behind
+    // megabytes of unsent data in the kernel (an orphan socket, and the viewer never learns it was closed).
+    destroy: () => {
+      if (socket.writableLength > 0 && !socket.destroyed) socket.resetAndDestroy();
+      else res.destroy();
+    },
   };
 }
 
@@ -98,7 +64,7 @@ function responseOutput(res: ServerResponse): ViewerOutput {
       for (const b of bufs) res.write(b);
       res.uncork();
     },
-    pending: () => res.writableLength + (res.socket?.writableLength ?? 0),
+    pending: () => res.writableLength,
     end: () => res.end(),
     destroy: () => res.destroy(),
   };

@@ -11,6 +11,12 @@ export interface Publisher {
   /** Forcibly stop publishing (API kick-off, shutdown). */
   kick(reason: string): void;
   /**
+   * A packet viewer lost frames and waits for a keyframe (issue 12: RTCP PLI/FIR upstream, an encoder's
+   * forced IDR). Publishers that cannot ask their encoder for one (RTMP and what is pulled over RTMP)
+   * leave it out or make it a no-op; LiveSource.requestKeyframe rate-limits the calls.
+   */
+  requestKeyframe?(): void;
+  /**
    * A relay of a stream published in another worker of the same server (worker mesh): the owner worker
    * runs the publish features (HLS, DVR, forward, hooks...), so only listeners that ask for relayed
    * publishes (PublishListener.relay) follow it here.
@@ -49,7 +55,12 @@ export interface SourceCounters {
   videoFrames: number;
   audioFrames: number;
   bytesIn: number;
+  /** Keyframe requests passed on to the publisher (LiveSource.requestKeyframe, after rate limiting). */
+  keyframeRequests: number;
 }
+
+/** At most one keyframe request per this interval reaches the publisher, however many viewers ask. */
+export const KEYFRAME_REQUEST_INTERVAL_MS = 500;
 
 /**
  * One live stream (vhost/app/stream): a publisher, its caches, and the sinks it feeds.
@@ -67,7 +78,9 @@ export class LiveSource {
   private audioHeader: AudioFrame | null = null;
   readonly gop: GopCache;
   private readonly mix = new MixQueue();
-  readonly counters: SourceCounters = { videoFrames: 0, audioFrames: 0, bytesIn: 0 };
+  readonly counters: SourceCounters = { videoFrames: 0, audioFrames: 0, bytesIn: 0, keyframeRequests: 0 };
+  /** When a keyframe request last reached the publisher (-Infinity: never). */
+  private lastKeyframeRequestMs = Number.NEGATIVE_INFINITY;
   /** Context id of the last publisher; players log it to link to the publisher's lines. */
   sourceId = '';
   /** Set by the ingest right after startPublish; kept after unpublish for late readers. */
@@ -161,6 +174,28 @@ export class LiveSource {
     this.mix.clear();
     this.registry?.notifyPublish(this, false);
     for (const sink of this.sinks) this.guard(sink, () => sink.onUnpublish?.());
+  }
+
+  /**
+   * A viewer needs a keyframe (packet delivery dropped to the next one). Forwarded to the current
+   * publisher at most once per KEYFRAME_REQUEST_INTERVAL_MS, so a thousand viewers losing the same packet
+   * make one request, not a thousand. Returns whether this call reached the publisher.
+   */
+  requestKeyframe(nowMs: number): boolean {
+    const p = this.publisher;
+    if (!p || nowMs - this.lastKeyframeRequestMs < KEYFRAME_REQUEST_INTERVAL_MS) return false;
+    this.lastKeyframeRequestMs = nowMs;
+    this.counters.keyframeRequests++;
+    this.guardPublisher(p);
+    return true;
+  }
+
+  private guardPublisher(p: Publisher): void {
+    try {
+      p.requestKeyframe?.();
+    } catch (err) {
+      this.log.warn(`keyframe request to the publisher of ${this.key} failed: ${errorMessage(err)}`);
+    }
   }
 
   /** Fan one frame out: update caches, then offer to every sink. */

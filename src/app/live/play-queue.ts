@@ -1,15 +1,26 @@
 import type { MediaFrame } from '../../kernel/media-frame.js';
 
+/** A frame with the output dts it was queued with. */
+interface Stamped {
+  frame: MediaFrame;
+  dts: number;
+}
+
 /**
  * A player's pending frames, bounded by duration (`play.queue_length`). When a slow player falls further
  * behind than that, the queue is shrunk like SRS does: everything is dropped but the latest sequence
  * headers and metadata, and video resumes at the next keyframe so the decoder never sees a broken GOP.
+ * The headers are the newest this queue ever took, not only the ones still queued: a decoder that lost
+ * frames is restarted from a known configuration (issue 12).
  */
 export class PlayQueue {
   private frames: MediaFrame[] = [];
   /** Output dts of each queued frame (jitter-corrected by the caller; the frame itself is shared). */
   private dts: number[] = [];
   private waitKeyframe = false;
+  private lastMeta: Stamped | null = null;
+  private lastVideoHeader: Stamped | null = null;
+  private lastAudioHeader: Stamped | null = null;
   /** Frames dropped by shrinking since the queue was created. */
   dropped = 0;
   /** How many times the queue was shrunk. */
@@ -39,6 +50,11 @@ export class PlayQueue {
       }
       this.waitKeyframe = false;
     }
+    if (frame.kind === 'data') this.lastMeta = { frame, dts };
+    else if (frame.sequenceHeader) {
+      if (frame.kind === 'video') this.lastVideoHeader = { frame, dts };
+      else this.lastAudioHeader = { frame, dts };
+    }
     this.frames.push(frame);
     this.dts.push(dts);
     this.bytes += frame.payload.length;
@@ -53,26 +69,23 @@ export class PlayQueue {
     return false;
   }
 
-  /** Drop all but the newest metadata and sequence headers; video waits for the next keyframe. */
+  /** Drop everything, queue the newest metadata and sequence headers again; video waits for the next keyframe. */
   shrink(): void {
-    let meta = -1;
-    let video = -1;
-    let audio = -1;
-    let hasVideo = false;
-    const frames = this.frames;
-    for (let i = 0; i < frames.length; i++) {
-      const f = frames[i]!;
-      if (f.kind === 'data') meta = i;
-      else if (f.kind === 'video') {
-        hasVideo = true;
-        if (f.sequenceHeader) video = i;
-      } else if (f.sequenceHeader) audio = i;
-    }
-    const keep = [meta, video, audio].filter((i) => i >= 0);
-    this.dropped += frames.length - keep.length;
     this.shrinks++;
-    this.frames = keep.map((i) => frames[i]!);
-    this.dts = keep.map((i) => this.dts[i]!);
+    this.dropBacklog();
+  }
+
+  /**
+   * What shrink does, without counting a shrink: for a viewer that reads nothing, so that it holds one
+   * GOP at most instead of queue_length of frame references (ByteStreamSink, issue 12).
+   */
+  dropBacklog(): void {
+    let hasVideo = this.lastVideoHeader !== null;
+    for (const f of this.frames) if (f.kind === 'video') hasVideo = true;
+    const keep = [this.lastMeta, this.lastVideoHeader, this.lastAudioHeader].filter((h): h is Stamped => h !== null);
+    this.dropped += this.frames.length - keep.filter((h) => this.frames.includes(h.frame)).length;
+    this.frames = keep.map((h) => h.frame);
+    this.dts = keep.map((h) => h.dts);
     this.bytes = this.frames.reduce((n, f) => n + f.payload.length, 0);
     this.waitKeyframe = hasVideo;
     this.startDts = this.endDts = -1;

@@ -51,6 +51,8 @@ export class RelayPuller {
       relay: true,
       // Kicking a relayed stream (API) drops the relay; it reconnects while viewers wait.
       kick: (reason) => this.client?.close(`kicked: ${reason}`),
+      // The relay pulls RTMP from the owner worker, and RTMP has no message that asks for a keyframe.
+      requestKeyframe: () => undefined,
     };
   }
 

@@ -1,35 +1,31 @@
-// An RTMP player: shared payloads behind per-connection chunk headers, one writev per merged batch.
+// An RTMP player: the byte-stream delivery policy (ByteStreamSink) over an RTMP chunk output that puts
+// shared payloads behind per-connection chunk headers, one writev per merged batch.
 import type { Logger } from '../../core/logger.js';
 import type { MediaFrame } from '../../kernel/media-frame.js';
 import type { ChunkEncoder } from '../../protocol/rtmp/chunk-encoder.js';
 import { ChunkStreamId } from '../../protocol/rtmp/commands.js';
 import { MessageType, type RtmpMessage } from '../../protocol/rtmp/message.js';
 import type { TcpConnection } from '../../transport/tcp.js';
-import { QueuedSink, type QueuedSinkOptions, type ViewerEvents } from '../live/queued-sink.js';
+import { ByteStreamSink, type ByteStreamOptions, type ByteStreamOutput, type ViewerEvents } from '../live/byte-stream-sink.js';
 
-export class RtmpPlaySink extends QueuedSink {
+/** The output half of an RTMP player: encodes a batch as chunks and writes it; no policy here. */
+export class RtmpChunkOutput implements ByteStreamOutput {
   /** Reused for every message: the encoder copies what it needs and keeps no reference. */
   private readonly scratch: RtmpMessage = { typeId: 0, streamId: 0, timestamp: 0, chunkStreamId: 0, payload: Buffer.alloc(0) };
 
   constructor(
-    id: string,
     private readonly conn: TcpConnection,
     private readonly encoder: ChunkEncoder,
     private readonly streamId: number,
-    options: QueuedSinkOptions,
-    log: Logger,
-    events: ViewerEvents,
     /** Whether the session still holds encoded control messages not yet written (then no recycling). */
-    private readonly sessionHasOutput: () => boolean = () => true,
-  ) {
-    super(id, options, log, events);
-  }
+    private readonly sessionHasOutput: () => boolean,
+  ) {}
 
-  protected pendingBytes(): number {
+  pendingBytes(): number {
     return this.conn.pendingBytes;
   }
 
-  protected writeFrames(frames: MediaFrame[], dts: readonly number[]): void {
+  writeFrames(frames: MediaFrame[], dts: readonly number[]): void {
     const out: Buffer[] = [];
     // Every header this connection was given has left the process: carve the same memory again.
     if (this.conn.pendingBytes === 0 && !this.sessionHasOutput()) this.encoder.recycle();
@@ -45,6 +41,21 @@ export class RtmpPlaySink extends QueuedSink {
       this.encoder.encode(msg, out);
     }
     this.conn.write(out);
+  }
+}
+
+export class RtmpPlaySink extends ByteStreamSink {
+  constructor(
+    id: string,
+    conn: TcpConnection,
+    encoder: ChunkEncoder,
+    streamId: number,
+    options: ByteStreamOptions,
+    log: Logger,
+    events: ViewerEvents,
+    sessionHasOutput: () => boolean = () => true,
+  ) {
+    super(id, new RtmpChunkOutput(conn, encoder, streamId, sessionHasOutput), options, log, events);
   }
 }
 
