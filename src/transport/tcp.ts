@@ -72,17 +72,12 @@ export class TcpConnection {
     if (!this.closed) this.socket.resume();
   }
 
-  /**
-   * Close once; flushes what was written unless `hard`. A hard close resets the connection (RST), so the
-   * kernel frees a hopeless viewer's unsent megabytes at once instead of lingering behind them.
-   */
+  /** Close once; flushes what was written unless `hard`. */
   close(reason: string, hard = false): void {
     if (this.closed) return;
     this.closed = true;
-    if (hard) {
-      if (this.socket.readyState === 'open') this.socket.resetAndDestroy();
-      else this.socket.destroy();
-    } else {
+    if (hard) this.socket.destroy();
+    else {
       this.socket.end();
       // A peer that never reads would keep the socket half-open forever.
       setTimeout(() => this.socket.destroy(), 2000).unref();
