@@ -1,5 +1,6 @@
 import type { Logger } from '../../core/logger.js';
 import { StreamBusyError, errorMessage } from '../../core/errors.js';
+import { MediaFormat } from '../../kernel/media-format.js';
 import type { MediaFrame, VideoFrame, AudioFrame, DataFrame } from '../../kernel/media-frame.js';
 import { GopCache } from './gop-cache.js';
 import { MixQueue } from './mix-queue.js';
@@ -66,6 +67,8 @@ export class LiveSource {
   private videoHeader: VideoFrame | null = null;
   private audioHeader: AudioFrame | null = null;
   readonly gop: GopCache;
+  /** Codec configs of the current publish, parsed once (issue 12); its version is stamped on every frame. */
+  readonly format = new MediaFormat();
   private readonly mix = new MixQueue();
   readonly counters: SourceCounters = { videoFrames: 0, audioFrames: 0, bytesIn: 0 };
   /** Context id of the last publisher; players log it to link to the publisher's lines. */
@@ -150,6 +153,7 @@ export class LiveSource {
     this.metadata = null;
     this.videoHeader = null;
     this.audioHeader = null;
+    this.format.reset();
     for (const sink of this.sinks) this.guard(sink, () => sink.onPublish?.());
     this.registry?.notifyPublish(this, true);
   }
@@ -173,7 +177,8 @@ export class LiveSource {
     this.fanOut(frame);
   }
 
-  private fanOut(frame: MediaFrame): void {
+  private fanOut(input: MediaFrame): void {
+    const frame = this.stamp(input);
     this.counters.bytesIn += frame.payload.length;
     if (frame.kind === 'data') {
       this.metadata = frame;
@@ -199,6 +204,23 @@ export class LiveSource {
         this.detach(sink);
       }
     }
+  }
+
+  /**
+   * Learn the frame's codec config (MediaFormat.update: a codec lookup for coded frames, a parse only for
+   * new sequence headers) and stamp the format version on it, once, before any sink sees it. A frame that
+   * already carries another source's version (a frame object relayed between sources) is copied, not
+   * restamped, so the other source's caches keep what they saw.
+   */
+  private stamp(frame: MediaFrame): MediaFrame {
+    if (frame.kind !== 'data') this.format.update(frame);
+    const version = this.format.version;
+    if (frame.formatVersion === version) return frame;
+    if (frame.formatVersion === 0) {
+      frame.formatVersion = version;
+      return frame;
+    }
+    return { ...frame, formatVersion: version };
   }
 
   /** Attach a sink and catch it up: metadata, sequence headers, then the cached GOP. */

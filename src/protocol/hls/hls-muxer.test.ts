@@ -21,7 +21,7 @@ import {
   type Run,
 } from './hls-test-helpers.js';
 import type { HlsMuxerOptions } from './hls-muxer.js';
-import type { MediaFrame } from '../../kernel/media-frame.js';
+import { audioFrameFromFlv, type MediaFrame } from '../../kernel/media-frame.js';
 
 const headers = (): MediaFrame[] => [h264Header(), aacHeader()];
 
@@ -363,7 +363,8 @@ test('forgetSegment drops a failed segment from the playlist', () => {
 test('frames HLS cannot carry are ignored without breaking the stream', () => {
   const muxer = new HlsMuxer(counterRandom());
   muxer.publish(options());
-  const speex = { kind: 'audio', codec: 'speex', dts: 10, pts: 10, keyframe: false, sequenceHeader: false, payload: Buffer.from([0xb2, 1, 2, 3]) } as const;
+  const speex = audioFrameFromFlv(Buffer.from([0xb2, 1, 2, 3]), 10)!;
+  assert.equal(speex.codec, 'speex');
   const run = drive(muxer, [...headers(), speex, ...streamFrames({ durationMs: 2100 }), speex]);
   assert.equal(muxer.ignoredFrames, 2);
   assert.equal(opsOf(run.ops, 'close').length, 1);

@@ -11,6 +11,7 @@ import { parseAudioSpecificConfig } from '../../codec/aac.js';
 import { parseAvcDecoderConfigurationRecord, parseAvcSps } from '../../codec/h264.js';
 import { parseHevcDecoderConfigurationRecord, parseHevcSps } from '../../codec/h265.js';
 import { parseMpegAudioFrameHeader } from '../../codec/mp3.js';
+import { opusPacketSamples } from '../../codec/opus.js';
 import type { MediaFrame } from '../../media-frame.js';
 import { FlvExVideoPacketType, parseFlvVideoTagHeader } from '../flv.js';
 
@@ -116,21 +117,7 @@ export interface Mp4Sample {
   readonly sync: boolean;
 }
 
-/** Duration of an Opus packet in 48 kHz samples from its TOC (RFC 6716 3.1), or 0 when unknown. */
-export function opusPacketSamples(packet: Uint8Array): number {
-  if (packet.length < 1) return 0;
-  const toc = packet[0]!;
-  const config = toc >> 3;
-  let frameSamples: number;
-  if (config < 12) frameSamples = [480, 960, 1920, 2880][config & 3]!;
-  else if (config < 16) frameSamples = (config & 1) === 0 ? 480 : 960;
-  else frameSamples = [120, 240, 480, 960][config & 3]!;
-  const code = toc & 3;
-  if (code === 0) return frameSamples;
-  if (code !== 3) return 2 * frameSamples;
-  if (packet.length < 2) return 0;
-  return (packet[1]! & 0x3f) * frameSamples;
-}
+export { opusPacketSamples } from '../../codec/opus.js';
 
 /** Sample durations are 32-bit in stts and trun: a longer gap (a broken clock) is clamped, not thrown. */
 export const MAX_SAMPLE_DURATION = 0xffffffff;

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProtocolError } from '../../../core/errors.js';
 import { type MediaFrame, audioFrameFromFlv } from '../../media-frame.js';
-import { writeAdtsHeader } from './adts.js';
+import { adtsHeader, parseAudioSpecificConfig } from '../../codec/aac.js';
+import { splitAvccNalus } from '../../codec/h264.js';
 import { crc32Mpeg2 } from './crc32-mpeg2.js';
 import {
   AAC_ASC,
@@ -20,7 +21,7 @@ import {
   videoFrame,
   videoSequenceHeader,
 } from './mpegts-test-helpers.js';
-import { buildHevcConfig, splitLengthPrefixed } from './nalu.js';
+import { buildHevcConfig } from '../../codec/nal-unit.js';
 import { TsDemuxer } from './ts-demuxer.js';
 import { TsMuxer, writePesTimestamp } from './ts-muxer.js';
 
@@ -198,9 +199,8 @@ test('MP3 round trip keeps the bytes; FLV flags come from the MPEG audio header'
 
 test('several ADTS frames in one PES: one sequence header, frames 1024 samples apart; config change re-announced', () => {
   const adts = (sfi: number, ch: number, raw: Buffer): Buffer => {
-    const h = Buffer.alloc(7);
-    writeAdtsHeader(h, 0, { objectType: 2, samplingFrequencyIndex: sfi, channelConfiguration: ch }, raw.length);
-    return Buffer.concat([h, raw]);
+    const asc = parseAudioSpecificConfig(Buffer.from([0x10 | (sfi >> 1), ((sfi & 1) << 7) | (ch << 3)])); // LC
+    return Buffer.concat([adtsHeader(asc, raw.length), raw]);
   };
   const es1 = Buffer.concat([adts(3, 2, fill(10, 1)), adts(3, 2, fill(11, 2)), adts(3, 2, fill(12, 3))]);
   const es2 = adts(3, 1, fill(13, 4));
@@ -361,7 +361,7 @@ test('fuzz: random bytes, mutated and truncated streams never throw anything but
       assert.ok(f.kind === 'video' || f.kind === 'audio');
       assert.ok(Number.isFinite(f.dts) && f.dts >= 0 && Number.isFinite(f.pts));
       assert.ok(f.payload.length >= 2);
-      if (f.kind === 'video' && !f.sequenceHeader) assert.notEqual(splitLengthPrefixed(f.payload, 5, 4), null);
+      if (f.kind === 'video' && !f.sequenceHeader) assert.doesNotThrow(() => splitAvccNalus(f.payload, 4, 5));
     }
   };
   for (let i = 0; i < 150; i++) {

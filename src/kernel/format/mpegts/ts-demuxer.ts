@@ -9,7 +9,7 @@
 
 import { type MediaFrame, audioFrameFromFlv, videoFrameFromFlv } from '../../media-frame.js';
 import { Mpegts33Unwrapper } from '../../timestamp.js';
-import { AAC_SAMPLE_RATES, splitAdts } from './adts.js';
+import { AAC_SAMPLE_RATES, splitAdts } from '../../codec/aac.js';
 import { crc32Mpeg2 } from './crc32-mpeg2.js';
 import {
   H264_NAL_PPS,
@@ -24,7 +24,7 @@ import {
   isRandomAccess,
   naluType,
   splitAnnexB,
-} from './nalu.js';
+} from '../../codec/nal-unit.js';
 import { TS_CLOCK_WRAP, TS_PACKET_SIZE, TS_PID_NULL, TS_PID_PAT, TS_SYNC_BYTE, TsStreamType } from './ts-constants.js';
 
 export type TsElementaryCodec = 'h264' | 'h265' | 'aac' | 'mp3';
@@ -484,10 +484,10 @@ export class TsDemuxer {
     for (let k = 0; k < frames.length; k++) {
       const f = frames[k]!;
       // Several ADTS frames in one PES share its PTS; each AAC frame is 1024 samples later.
-      const rate = AAC_SAMPLE_RATES[f.samplingFrequencyIndex]!;
+      const rate = AAC_SAMPLE_RATES[f.sampleRateIndex]!;
       const dtsMs = Math.floor((ptsTicks + Math.round((k * 1024 * 90000) / rate)) / 90);
       const objectType = f.profile + 1;
-      const asc = (objectType << 11) | (f.samplingFrequencyIndex << 7) | ((f.channelConfiguration & 0x0f) << 3);
+      const asc = (objectType << 11) | (f.sampleRateIndex << 7) | ((f.channelConfiguration & 0x0f) << 3);
       if (asc !== this.sentAsc) {
         this.sentAsc = asc;
         const sh = Buffer.allocUnsafe(4);

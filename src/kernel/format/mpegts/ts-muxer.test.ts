@@ -19,7 +19,7 @@ import {
   videoFrame,
   videoSequenceHeader,
 } from './mpegts-test-helpers.js';
-import { buildHevcConfig } from './nalu.js';
+import { buildHevcConfig } from '../../codec/nal-unit.js';
 import { TsMuxer, msTo90k, writePesTimestamp } from './ts-muxer.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
