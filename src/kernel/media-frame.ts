@@ -21,10 +21,10 @@ import { splitObus, type Av1Obu } from './codec/av1.js';
 import { splitAvccNalus } from './codec/h264.js';
 import { parseMpegAudioFrameHeader } from './codec/mp3.js';
 import { opusPacketSamples } from './codec/opus.js';
-import { audioTrack, videoTrack, type AudioTrackFormat, type VideoTrackFormat } from './media-format.js';
+import type { AudioCodec, VideoCodec } from './codec-names.js';
+import { audioTrack, videoTrack, type AudioTrackFormat, type VideoTrackFormat } from './track-format.js';
 
-export type VideoCodec = 'h264' | 'h265' | 'av1' | 'vp6' | 'unknown-video';
-export type AudioCodec = 'aac' | 'mp3' | 'opus' | 'speex' | 'g711a' | 'g711u' | 'unknown-audio';
+export type { AudioCodec, VideoCodec } from './codec-names.js';
 
 export type MediaFrame = VideoFrame | AudioFrame | DataFrame;
 
