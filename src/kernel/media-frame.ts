@@ -77,10 +77,11 @@ export interface DataFrame extends FrameBase {
 }
 
 /**
- * What a video packet carries: a decoder configuration record, coded pictures, the end of a sequence, or
- * something outputs skip (Enhanced RTMP metadata, video info/command frames, unknown packet types).
+ * What a video packet carries: a decoder configuration record, coded pictures, the end of a sequence,
+ * something outputs skip (Enhanced RTMP metadata, video info/command frames, unknown packet types), or a
+ * body too short for its own header ('malformed': writers that must account for every frame reject it).
  */
-export type VideoPacket = 'config' | 'coded' | 'end' | 'other';
+export type VideoPacket = 'config' | 'coded' | 'end' | 'other' | 'malformed';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -165,6 +166,11 @@ export class AudioView {
     if (this.codec === 'aac' && !this.config) return null;
     if (this.trackCache === undefined) this.trackCache = audioTrack(this);
     return this.trackCache;
+  }
+
+  /** An AAC body without its AACPacketType, or with a type other than 0 (config) and 1 (raw frame). */
+  get malformed(): boolean {
+    return this.codec === 'aac' && (this.payload.length < 2 || this.payload[1]! > 1);
   }
 
   /** FLV SoundRate flag in Hz (5512..44100): what SRS 4/5 report for non-AAC streams and some AAC ones. */
@@ -258,6 +264,7 @@ export function videoFrameFromFlv(payload: Buffer, dts: number): VideoFrame | nu
       if (payload.length >= 5) cts = payload.readIntBE(2, 3);
       dataOffset = 5;
       packet = avcPacketType === 0 ? 'config' : avcPacketType === 1 ? 'coded' : avcPacketType === 2 ? 'end' : 'other';
+      if (payload.length < 5) packet = avcPacketType === 0 ? 'config' : 'malformed';
     } else {
       dataOffset = 1;
       packet = 'coded';
