@@ -338,6 +338,18 @@ test('hls_dts_directly off: AAC PTS rebuilt from the sample count', () => {
   assert.ok(ASC_44100.length === 2);
 });
 
+test('an explicit-rate AAC config (samplingFrequencyIndex 15) is carried, not dropped (issue 12)', () => {
+  // aot 2, index 15, 24-bit rate 48000 (0x00BB80), 2 channels: the rate AAC decoders and ADTS know as index 3.
+  const explicit48k = Buffer.from([0x17, 0x80, 0x5d, 0xc0, 0x10]);
+  const m = new HlsMuxer(counterRandom());
+  m.publish(options({ dtsDirectly: false }));
+  const frames = [aacHeader(0, explicit48k)];
+  for (let i = 0; i < 50; i++) frames.push(aacFrame(Math.round((i * 1024 * 1000) / 48000)));
+  const pts = audioPts(Buffer.concat(opsOf(drive(m, frames).ops, 'data').map((d) => d.bytes)));
+  assert.equal(pts.length, 50, 'every audio frame reaches the segment');
+  for (let i = 1; i < pts.length; i++) assert.equal(pts[i]! - pts[i - 1]!, 1920, 'PTS rebuilt from 1024 samples at 48 kHz');
+});
+
 test('dispose deletes segments, keys and the playlist; seq continues', () => {
   const muxer = new HlsMuxer(counterRandom());
   muxer.publish(options({ keys: true }));
