@@ -234,9 +234,10 @@ const FRAME_TYPE_COMMAND = 5;
 /**
  * The one FLV frame builder: classifies an FLV video tag body (legacy header or Enhanced RTMP) without
  * copying it, and attaches the codec view. Returns null for an empty body (some encoders send zero-length
- * tags; they are dropped).
+ * tags; they are dropped). An ingest with its own clock (TS: 90 kHz) passes it as timescale/ticks, so
+ * outputs in that clock get the exact source times; `dts` stays the ms value FLV/RTMP outputs use.
  */
-export function videoFrameFromFlv(payload: Buffer, dts: number): VideoFrame | null {
+export function videoFrameFromFlv(payload: Buffer, dts: number, timescale = FLV_TIMESCALE, dtsTicks = dts, ptsTicks?: number): VideoFrame | null {
   if (payload.length < 1) return null;
   const b0 = payload[0]!;
   const frameType = (b0 >> 4) & 0x07;
@@ -279,16 +280,16 @@ export function videoFrameFromFlv(payload: Buffer, dts: number): VideoFrame | nu
     keyframe: frameType === 1,
     sequenceHeader: packet === 'config',
     payload,
-    timescale: FLV_TIMESCALE,
-    dtsTicks: dts,
-    ptsTicks: dts + cts,
+    timescale,
+    dtsTicks,
+    ptsTicks: ptsTicks ?? dtsTicks + ticksIn(cts, FLV_TIMESCALE, timescale),
     formatVersion: 0,
     view: new VideoView(payload, dataOffset, codec, packet),
   };
 }
 
 /** The one FLV audio frame builder: [SoundFormat|rate|size|type] (+ AACPacketType for AAC), then codec data. */
-export function audioFrameFromFlv(payload: Buffer, dts: number): AudioFrame | null {
+export function audioFrameFromFlv(payload: Buffer, dts: number, timescale = FLV_TIMESCALE, dtsTicks = dts): AudioFrame | null {
   if (payload.length < 1) return null;
   const codec = AUDIO_CODECS[(payload[0]! >> 4) & 0x0f] ?? 'unknown-audio';
   const sequenceHeader = codec === 'aac' && payload.length >= 2 && payload[1] === 0;
@@ -301,9 +302,9 @@ export function audioFrameFromFlv(payload: Buffer, dts: number): AudioFrame | nu
     keyframe: false,
     sequenceHeader,
     payload,
-    timescale: FLV_TIMESCALE,
-    dtsTicks: dts,
-    ptsTicks: dts,
+    timescale,
+    dtsTicks,
+    ptsTicks: dtsTicks,
     formatVersion: 0,
     view: new AudioView(payload, dataOffset, codec, sequenceHeader),
   };

@@ -17,12 +17,13 @@ import {
   aacSequenceHeader,
   fill,
   parsePackets,
+  pesOf,
   prng,
   videoFrame,
   videoSequenceHeader,
 } from './mpegts-test-helpers.js';
 import { buildHevcConfig } from '../../codec/nal-unit.js';
-import { TsDemuxer } from './ts-demuxer.js';
+import { TsDemuxer, readPesTimestamp } from './ts-demuxer.js';
 import { TsMuxer, writePesTimestamp } from './ts-muxer.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -221,6 +222,21 @@ test('several ADTS frames in one PES: one sequence header, frames 1024 samples a
       [1064, false, 'af01' + fill(13, 4).subarray(0, 2).toString('hex')],
     ],
   );
+});
+
+test('TS in, TS out: frames keep the 90 kHz PES clock, so 48 kHz AAC PTS come back exact (no ms rounding drift)', () => {
+  const asc = parseAudioSpecificConfig(Buffer.from([0x11, 0x90])); // LC, 48 kHz, stereo
+  const pts = Array.from({ length: 30 }, (_, k) => 90000 + k * 1920); // 1024 samples = 1920 ticks
+  const ts = Buffer.concat([
+    tablesFor('none', 'aac'),
+    ...pts.map((p, k) => packetize(0x101, pesBytes(0xc0, Buffer.concat([adtsHeader(asc, 6), fill(6, k)]), p), k & 0x0f)),
+  ]);
+  const { frames } = demuxAll(ts);
+  const audio = frames.filter((f) => f.kind === 'audio' && !f.sequenceHeader);
+  assert.deepEqual(audio.map((f) => [f.timescale, f.dtsTicks]), pts.map((p) => [90000, p]));
+  const remuxed = parsePackets(muxAll(frames, new TsMuxer({ videoCodec: 'none' })));
+  const ptsOut = pesOf(remuxed, 0x101).map((pes) => readPesTimestamp(pes, 9));
+  assert.deepEqual(ptsOut, pts, 'ms (21/22 ms steps) would give 1890/1980-tick steps');
 });
 
 test('Annex-B from other encoders: in-band SPS/PPS make the sequence header, AUD dropped, pictures before it dropped', () => {
