@@ -62,7 +62,7 @@ export interface AudioFrame extends FrameBase {
   readonly codec: AudioCodec;
   readonly pts: number;
   readonly keyframe: false;
-  /** AAC AudioSpecificConfig rather than a raw frame. */
+  /** AAC AudioSpecificConfig or Opus identification header rather than a coded frame. */
   readonly sequenceHeader: boolean;
   readonly view: AudioView;
 }
@@ -292,7 +292,9 @@ export function videoFrameFromFlv(payload: Buffer, dts: number, timescale = FLV_
 export function audioFrameFromFlv(payload: Buffer, dts: number, timescale = FLV_TIMESCALE, dtsTicks = dts): AudioFrame | null {
   if (payload.length < 1) return null;
   const codec = AUDIO_CODECS[(payload[0]! >> 4) & 0x0f] ?? 'unknown-audio';
-  const sequenceHeader = codec === 'aac' && payload.length >= 2 && payload[1] === 0;
+  // AAC: AACPacketType 0. Opus: an identification header "OpusHead" (RFC 7845 5.1) instead of a packet.
+  const sequenceHeader =
+    codec === 'aac' ? payload.length >= 2 && payload[1] === 0 : codec === 'opus' && payload.length >= 9 && payload[1] === 0x4f && payload.toString('latin1', 1, 9) === 'OpusHead';
   const dataOffset = codec === 'aac' ? 2 : 1;
   return {
     kind: 'audio',

@@ -65,7 +65,11 @@ export class LiveSource {
   private viewerCount = 0;
   private metadata: DataFrame | null = null;
   private videoHeader: VideoFrame | null = null;
-  private audioHeader: AudioFrame | null = null;
+  /**
+   * Audio sequence headers by codec (issue 12: a source may carry AAC and, transcoded next to it, Opus);
+   * a new publish clears them. Insertion order is the order new sinks get them.
+   */
+  private readonly audioHeaders = new Map<AudioFrame['codec'], AudioFrame>();
   readonly gop: GopCache;
   /** Codec configs of the current publish, parsed once (issue 12); its version is stamped on every frame. */
   readonly format = new MediaFormat();
@@ -129,7 +133,8 @@ export class LiveSource {
   }
 
   get sequenceHeaders(): { video: VideoFrame | null; audio: AudioFrame | null; metadata: DataFrame | null } {
-    return { video: this.videoHeader, audio: this.audioHeader, metadata: this.metadata };
+    const audio = this.audioHeaders.get('aac') ?? this.audioHeaders.values().next().value ?? null;
+    return { video: this.videoHeader, audio, metadata: this.metadata };
   }
 
   updateOptions(options: SourceOptions): void {
@@ -152,7 +157,7 @@ export class LiveSource {
     // Sequence headers are re-sent by the new publisher; old ones would mismatch a new encoder.
     this.metadata = null;
     this.videoHeader = null;
-    this.audioHeader = null;
+    this.audioHeaders.clear();
     this.format.reset();
     for (const sink of this.sinks) this.guard(sink, () => sink.onPublish?.());
     this.registry?.notifyPublish(this, true);
@@ -191,8 +196,8 @@ export class LiveSource {
     } else {
       this.counters.audioFrames++;
       if (frame.sequenceHeader) {
-        if (this.options.reduceSequenceHeader && this.audioHeader?.payload.equals(frame.payload)) return;
-        this.audioHeader = frame;
+        if (this.options.reduceSequenceHeader && this.audioHeaders.get(frame.codec)?.payload.equals(frame.payload)) return;
+        this.audioHeaders.set(frame.codec, frame);
       }
     }
     this.gop.cache(frame);
@@ -246,7 +251,7 @@ export class LiveSource {
   catchUp(sink: Sink, withGop: boolean): void {
     if (this.metadata) sink.offer(this.metadata);
     if (this.videoHeader) sink.offer(this.videoHeader);
-    if (this.audioHeader) sink.offer(this.audioHeader);
+    for (const header of this.audioHeaders.values()) sink.offer(header);
     if (withGop) for (const frame of this.gop.snapshot()) sink.offer(frame);
   }
 
