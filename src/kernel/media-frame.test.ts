@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProtocolError } from '../core/errors.js';
+import { expectOnlyProtocolErrors, fuzzInputs } from '../../test/fixtures/index.js';
 import { AAC_ASC, H264_AVCC, H264_PPS, H264_SPS, videoBody } from './format/mpegts/mpegts-test-helpers.js';
 import { audioFrameFromFlv, dataFrame, retimed, ticksIn, videoFrameFromFlv } from './media-frame.js';
 
@@ -92,4 +93,29 @@ test('ticks: conversions between clocks are exact when they divide', () => {
   assert.equal(ticksIn(1, 44100, 90000), 2);
   const d = dataFrame(Buffer.from([2, 0, 1, 0x61]), 7);
   assert.deepEqual([d.timescale, d.dtsTicks, d.formatVersion], [1000, 7, 0]);
+});
+
+test('fuzz: any FLV body gives a frame whose views and track only ever throw ProtocolError (track never throws)', () => {
+  const seeds = [
+    videoBody(7, true, 0, 0, H264_AVCC),
+    videoBody(7, true, 1, 40, avcc(Buffer.from([0x65, 1, 2, 3]))),
+    Buffer.concat([Buffer.from([0x91]), Buffer.from('av01'), Buffer.from([0x12, 0x00, 0x32, 0x02, 0xaa, 0xbb])]),
+    Buffer.concat([Buffer.from([0xaf, 0]), AAC_ASC]),
+    Buffer.from([0x2f, 0xff, 0xfb, 0x90, 0x64, 0x00, 0x00]),
+    Buffer.concat([Buffer.from([0xd2]), Buffer.from('4f707573486561640102380180bb0000000000', 'hex')]),
+  ];
+  const r = expectOnlyProtocolErrors('frame', fuzzInputs(seeds, 0xf4a, 4000, 64), (b) => {
+    const a = audioFrameFromFlv(b, 0);
+    if (a) {
+      a.view.track();
+      void a.view.samples;
+    }
+    const v = videoFrameFromFlv(b, 0);
+    if (v) {
+      v.view.track();
+      v.view.nalus();
+      v.view.obus();
+    }
+  });
+  assert.ok(r.accepted > 0);
 });

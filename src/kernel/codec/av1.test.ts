@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProtocolError } from '../../core/errors.js';
+import { expectOnlyProtocolErrors, fuzzInputs } from '../../../test/fixtures/index.js';
 import { Av1ObuType, parseAv1CodecConfigurationRecord, readLeb128, splitObus } from './av1.js';
 
 // av1C written by ffmpeg (libaom-av1, 64x48 yuv420p): 4 fixed bytes and the sequence header OBU.
@@ -51,4 +52,11 @@ test('splitObus rejects overruns and the forbidden bit; leb128 limits', () => {
   assert.throws(() => splitObus(Buffer.from([0x92, 0x00])), ProtocolError);
   assert.throws(() => readLeb128(Buffer.from([0x80, 0x80]), 0), ProtocolError);
   assert.deepEqual(readLeb128(Buffer.from([0xc1, 0x04]), 0), [577, 2]);
+});
+
+test('fuzz: mutated av1C records and temporal units only throw ProtocolError', () => {
+  const tu = Buffer.from('12000a0a00000002aff79b5f2008321004140022c00000802020dc8528f5217db819', 'hex');
+  const records = expectOnlyProtocolErrors('av1C', fuzzInputs([AV1C], 0xa71, 3000, 64), (b) => splitObus(parseAv1CodecConfigurationRecord(b).configObus));
+  const units = expectOnlyProtocolErrors('obu', fuzzInputs([tu], 0xa72, 3000, 64), (b) => splitObus(b));
+  for (const r of [records, units]) assert.ok(r.accepted > 0 && r.refused > 0, JSON.stringify(r));
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProtocolError } from '../../core/errors.js';
+import { expectOnlyProtocolErrors, fuzzInputs } from '../../../test/fixtures/index.js';
 import { opusPacketSamples, parseOpusHead } from './opus.js';
 
 // OpusHead written by ffmpeg (libopus, stereo, 48 kHz input): version 1, 2 channels, pre-skip 312.
@@ -45,4 +46,12 @@ test('opusPacketSamples from the TOC: 20 ms CELT = 960, two frames = 1920, code 
   assert.equal(opusPacketSamples(Buffer.from([0xfd])), 1920); // code 1: two frames
   assert.equal(opusPacketSamples(Buffer.from([0xfb, 0x03])), 2880); // config 31, code 3, 3 frames
   assert.equal(opusPacketSamples(Buffer.alloc(0)), 0);
+});
+
+test('fuzz: mutated OpusHead packets only throw ProtocolError', () => {
+  const family1 = Buffer.concat([OPUS_HEAD, Buffer.from([4, 2, 0, 4, 1, 2, 3, 5])]);
+  family1[9] = 6;
+  family1[18] = 1;
+  const r = expectOnlyProtocolErrors('opus', fuzzInputs([OPUS_HEAD, family1], 0x0b5, 3000, 64), (b) => parseOpusHead(b));
+  assert.ok(r.accepted > 0 && r.refused > 0);
 });
