@@ -98,6 +98,7 @@ test('malformed RTCP throws ProtocolError RtcRtcp', () => {
     ['RR count larger than body', hex('82c90001 00000001')],
     ['padding not last', Buffer.concat([hex('a1c90001 00000001'), hex('80c90001 00000001')])],
     ['padding too large', hex('a0c90001 00000009')],
+    ['padding of zero', hex('a0c90001 00000100')],
     ['NACK FCI empty', hex('81cd0002 00000001 00000002')],
     ['SDES without end', hex('81ca0002 00000001 01026162')],
     ['BYE reason overrun', hex('81cb0002 00000001 09616263')],
