@@ -5,7 +5,7 @@ import { negotiateAnswer, type AnswerOptions } from './sdp-negotiate.js';
 import { parseSdp } from './sdp-parse.js';
 import { serializeSdp } from './sdp-serialize.js';
 import { CHROMIUM_156_PUBLISH_OFFER } from './chromium-offers.js';
-import { CHROME_PLAY_OFFER, CHROME_PUBLISH_OFFER, FIREFOX_PLAY_OFFER } from './sdp-test-offers.js';
+import { CHROME_PLAY_OFFER, CHROME_PUBLISH_OFFER, FIREFOX_PLAY_OFFER, OBS_WHIP_OFFER } from './sdp-test-offers.js';
 
 // mulberry32: a fixed seed gives the same inputs on every run.
 function prng(seed: number): () => number {
@@ -19,7 +19,7 @@ function prng(seed: number): () => number {
   };
 }
 
-const OFFERS = [CHROME_PUBLISH_OFFER, CHROME_PLAY_OFFER, FIREFOX_PLAY_OFFER, CHROMIUM_156_PUBLISH_OFFER].map((o) => o.split('\r\n'));
+const OFFERS = [CHROME_PUBLISH_OFFER, CHROME_PLAY_OFFER, FIREFOX_PLAY_OFFER, CHROMIUM_156_PUBLISH_OFFER, OBS_WHIP_OFFER].map((o) => o.split('\r\n'));
 const TOKENS = ['', ' ', ':', '/', ';', '=', '0', '-1', '65536', '4294967296', '999999999999', 'x', 'a=', 'm=', '\u0000', 'é', '*', 'typ'];
 const OPTIONS: AnswerOptions = {
   role: 'publish',

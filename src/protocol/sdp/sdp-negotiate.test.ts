@@ -5,7 +5,7 @@ import { negotiateAnswer, RtpExtensionUri, type AnswerOptions } from './sdp-nego
 import { parseSdp } from './sdp-parse.js';
 import { CHROMIUM_156_PLAY_OFFER, CHROMIUM_156_PUBLISH_OFFER } from './chromium-offers.js';
 import { serializeSdp } from './sdp-serialize.js';
-import { CHROME_PLAY_OFFER, CHROME_PUBLISH_OFFER, FIREFOX_PLAY_OFFER } from './sdp-test-offers.js';
+import { CHROME_PLAY_OFFER, CHROME_PUBLISH_OFFER, FIREFOX_PLAY_OFFER, OBS_WHIP_OFFER } from './sdp-test-offers.js';
 
 const FP = { algorithm: 'sha-256', value: 'AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99' };
 const base = (over: Partial<AnswerOptions> = {}): AnswerOptions => ({
@@ -163,4 +163,21 @@ test('offers captured from Chromium 156: parse round trip, and the answer picks 
       assert.equal(n.media[0]!.remoteSsrc, 2383070205);
     }
   }
+});
+
+test('OBS-style WHIP offer: session-level ICE and fingerprint, no TWCC, no extmaps, extra LS group', () => {
+  const n = negotiateAnswer(OBS_WHIP_OFFER, base());
+  assert.deepEqual(n.remoteIce, { ufrag: 'Pm4c', pwd: '2rDV4x4o2Jk8s0Yd5jY3uP' });
+  assert.equal(n.remoteFingerprint.value.slice(0, 5), '5E:0C');
+  assert.deepEqual(n.bundleMids, ['0', '1']);
+  assert.equal(n.media[1]!.codec.payloadType, 96);
+  assert.deepEqual(n.media[1]!.codec.rtcpFb, ['nack', 'nack pli']);
+  assert.deepEqual(n.media[0]!.codec.rtcpFb, []);
+  assert.deepEqual(n.media[1]!.extmaps, []);
+  assert.equal(n.media[1]!.rtx, undefined);
+  assert.equal(n.media[1]!.remoteSsrc, 3462116950);
+  assert.equal(n.media[0]!.remoteSsrc, 1791483029);
+  const parsed = parseSdp(OBS_WHIP_OFFER);
+  assert.equal(parsed.media[1]!.candidates[0]!.transport, 'udp');
+  assert.deepEqual(parsed.groups[1], { semantics: 'LS', mids: ['0', '1'] });
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ProtocolError } from '../../core/errors.js';
 import { checkBindingRequest } from './ice-lite.js';
 import { IceTcpDeframer } from './ice-tcp-framer.js';
+import { classifyPacket } from './packet-kind.js';
 import { decodeStun, encodeStun, verifyFingerprint, verifyMessageIntegrity } from './stun-message.js';
 
 // mulberry32: a fixed seed gives the same inputs on every run.
@@ -70,6 +71,7 @@ test('fuzz: garbage and mutated STUN only throw ProtocolError', () => {
       input.writeUInt32BE(0x2112a442, 4);
     }
     onlyProtocolErrors(iter, () => {
+      classifyPacket(input);
       const p = decodeStun(input);
       verifyFingerprint(p);
       verifyMessageIntegrity(p, 'pw');

@@ -109,7 +109,8 @@ export function decodeStun(buf: Buffer): StunPacket {
   // Type bits: M11..M7 C1 M6..M4 C0 M3..M0 (RFC 8489 §5).
   const method = (type & 0x000f) | ((type & 0x00e0) >> 1) | ((type & 0x3e00) >> 2);
   const classBits = type & 0x0110;
-  const messageClass = (Object.keys(CLASS_BITS) as StunClass[]).find((k) => CLASS_BITS[k] === classBits)!;
+  const messageClass: StunClass =
+    classBits === 0x000 ? 'request' : classBits === 0x010 ? 'indication' : classBits === 0x100 ? 'success' : 'error';
   const packet: StunPacket = {
     method,
     messageClass,
