@@ -28,6 +28,14 @@ test('a valid browser check passes and is answered with a signed success respons
   assert.equal(req.useCandidate, true);
   assert.equal(req.controlling, true);
   assert.equal(req.priority, 2122260223);
+  assert.equal(req.roleConflict, false);
+  assert.equal(checkBindingRequest(decodeStun(browserCheck()), SERVER_PWD, 'srvufrag').useCandidate, true);
+  assert.throws(() => checkBindingRequest(decodeStun(browserCheck()), SERVER_PWD, 'otherufrag'), /not otherufrag/);
+  const controlled = encodeStun(
+    { method: 1, messageClass: 'request', transactionId: TXID, username: 'srvufrag:b', iceControlled: 1n },
+    { integrityKey: SERVER_PWD, fingerprint: true },
+  );
+  assert.equal(checkBindingRequest(decodeStun(controlled), SERVER_PWD).roleConflict, true);
   const mapped = { family: 'IPv4' as const, address: '127.0.0.1', port: 54321 };
   const res = decodeStun(buildBindingSuccess({ transactionId: TXID }, mapped, SERVER_PWD));
   assert.equal(res.messageClass, 'success');

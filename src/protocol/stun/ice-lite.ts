@@ -37,18 +37,26 @@ export interface IceBindingRequest {
   priority: number | undefined;
   /** The peer says it is controlling; a lite agent is always controlled (RFC 8445 §6.1.1). */
   controlling: boolean;
+  /**
+   * The peer says it is controlled too (ICE-CONTROLLED). A lite agent cannot take the controlling
+   * role, so the caller answers 487 Role Conflict and the full agent switches (RFC 8445 §7.3.1.1).
+   */
+  roleConflict: boolean;
 }
 
 /**
  * Checks a decoded Binding request against our ICE password: method and class, USERNAME present,
- * FINGERPRINT (when sent) and MESSAGE-INTEGRITY valid. Throws ProtocolError (RtcStun) naming the fault;
+ * FINGERPRINT (when sent) and MESSAGE-INTEGRITY valid, and (when given) USERNAME naming our ufrag. Throws ProtocolError (RtcStun) naming the fault;
  * the caller answers with `buildBindingError` where RFC 8489 asks for an answer (400/401/420).
  */
-export function checkBindingRequest(packet: StunPacket, localPassword: string): IceBindingRequest {
+export function checkBindingRequest(packet: StunPacket, localPassword: string, localUfrag?: string): IceBindingRequest {
   if (packet.method !== StunMethod.Binding || packet.messageClass !== 'request') {
     throw new ProtocolError(ErrorCode.RtcStun, `ICE: not a Binding request (method ${packet.method}, ${packet.messageClass})`);
   }
   const username = parseIceUsername(packet.username);
+  if (localUfrag !== undefined && username.localUfrag !== localUfrag) {
+    throw new ProtocolError(ErrorCode.RtcStun, `ICE: USERNAME is for ufrag ${username.localUfrag}, not ${localUfrag}`);
+  }
   if (packet.fingerprintOffset >= 0 && !verifyFingerprint(packet)) {
     throw new ProtocolError(ErrorCode.RtcStun, 'ICE: FINGERPRINT mismatch');
   }
@@ -65,6 +73,7 @@ export function checkBindingRequest(packet: StunPacket, localPassword: string): 
     useCandidate: packet.useCandidate === true,
     priority: packet.priority,
     controlling: packet.iceControlling !== undefined,
+    roleConflict: packet.iceControlled !== undefined && packet.iceControlling === undefined,
   };
 }
 
