@@ -181,3 +181,12 @@ test('OBS-style WHIP offer: session-level ICE and fingerprint, no TWCC, no extma
   assert.equal(parsed.media[1]!.candidates[0]!.transport, 'udp');
   assert.deepEqual(parsed.groups[1], { semantics: 'LS', mids: ['0', '1'] });
 });
+
+test('an offer without BUNDLE gets no BUNDLE group back (RFC 8843 §7.3)', () => {
+  const offer = parseSdp(CHROME_PUBLISH_OFFER);
+  offer.groups = [];
+  const n = negotiateAnswer(offer, base());
+  assert.deepEqual(n.bundleMids, []);
+  assert.deepEqual(parseSdp(n.answerSdp).groups, []);
+  assert.equal(n.media.length, 2);
+});

@@ -119,6 +119,7 @@ export interface Negotiation {
   remoteFingerprint: SdpFingerprint;
   /** Our DTLS role: 'passive' waits for the ClientHello, 'active' sends it. */
   localSetup: 'active' | 'passive';
+  /** Mids in the answer's BUNDLE group; empty when the offer did not bundle. */
   bundleMids: string[];
 }
 
@@ -186,8 +187,10 @@ export function negotiateAnswer(offerInput: SdpSession | string, options: Answer
     throw exchangeError(`no usable media section in the offer: ${reasons}`);
   }
   const accepted = new Set(negotiated.map((n) => n.mid));
-  const bundleMids = bundle ? bundle.mids.filter((mid) => accepted.has(mid)) : negotiated.map((n) => n.mid);
-  answer.groups.push({ semantics: 'BUNDLE', mids: bundleMids });
+  // RFC 8843 §7.3: the answer has a BUNDLE group only when the offer had one, holding the accepted
+  // mids. Without it every section still carries our (single-port) candidates and credentials.
+  const bundleMids = bundle ? bundle.mids.filter((mid) => accepted.has(mid)) : [];
+  if (bundle && bundleMids.length > 0) answer.groups.push({ semantics: 'BUNDLE', mids: bundleMids });
   return {
     answer,
     answerSdp: serializeSdp(answer),
