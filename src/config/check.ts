@@ -45,7 +45,7 @@ const LENIENT: Record<string, ReadonlySet<string>> = {
 };
 
 const RAW_API = set('enabled allow_reload allow_query allow_update');
-const AUTH = set('enabled username password');
+const AUTH = set('enabled username password metrics');
 const CASTER = set('enabled caster output listen sip');
 const CASTER_SIP = set('enabled listen timeout reinvite candidate');
 
