@@ -16,6 +16,7 @@ import { FlvDemuxer, decodeScriptData, demuxFlv, parseFlvAudioTagHeader, parseFl
 import { TsDemuxer } from '../../src/kernel/format/mpegts/ts-demuxer.js';
 import { audioFrameFromFlv, videoFrameFromFlv } from '../../src/kernel/media-frame.js';
 import { ChunkDecoder } from '../../src/protocol/rtmp/chunk-decoder.js';
+import { ChunkEncoder } from '../../src/protocol/rtmp/chunk-encoder.js';
 import { decodeCommand } from '../../src/protocol/rtmp/commands.js';
 import { MessageType } from '../../src/protocol/rtmp/message.js';
 import { RtmpServerSession } from '../../src/protocol/rtmp/server-session.js';
@@ -62,6 +63,29 @@ export const rtmpChunkStream: FuzzTarget = {
     const d = new ChunkDecoder();
     for (const piece of splits(input, rand)) {
       for (const m of d.push(piece)) if (m.typeId === MessageType.CommandAmf0) decodeCommand(m);
+    }
+  },
+  refused: isProtocolError,
+};
+
+/**
+ * Structure-aware: ffmpeg's publish re-chunked with one command's payload replaced by the input, so the
+ * mutations reach connect/createStream/publish handling instead of dying in the chunk headers.
+ */
+const sessionPrefix = rtmpMessages.filter((m) => m.typeId !== MessageType.SetChunkSize).slice(0, 40);
+const commandSlots = sessionPrefix.flatMap((m, i) => (m.typeId === MessageType.CommandAmf0 || m.typeId === MessageType.DataAmf0 ? [i] : []));
+export const rtmpCommands: FuzzTarget = {
+  name: 'rtmp-commands',
+  seeds: commandSlots.map((i) => sessionPrefix[i]!.payload),
+  run(input, rand) {
+    const slot = commandSlots[Math.floor(rand() * commandSlots.length)]!;
+    const enc = new ChunkEncoder();
+    const out: Buffer[] = [rtmpCapture.subarray(0, RTMP_HANDSHAKE)];
+    sessionPrefix.forEach((m, i) => enc.encode(i === slot ? { ...m, payload: input } : m, out));
+    const s = new RtmpServerSession({ random: cryptoRandomBytes, nowMs: () => 0 });
+    for (const piece of splits(Buffer.concat(out), rand)) {
+      s.receive(piece);
+      s.takeOutput();
     }
   },
   refused: isProtocolError,
@@ -238,4 +262,4 @@ export function fuzzHttpListener(): HttpListener {
   });
 }
 
-export const PARSER_TARGETS: readonly FuzzTarget[] = [rtmpSession, rtmpChunkStream, amf0, amf3, flv, ts, mp4CodecRecords, config];
+export const PARSER_TARGETS: readonly FuzzTarget[] = [rtmpSession, rtmpChunkStream, rtmpCommands, amf0, amf3, flv, ts, mp4CodecRecords, config];
