@@ -431,6 +431,14 @@ describe('bad clients never disturb the others', () => {
     assert.match(r2.text, /^HTTP\/1\.1 400 /);
   });
 
+  test('CONNECT → 405 with Allow on the API and HTTP server ports (was closed without an answer)', async () => {
+    for (const port of [server.ports.api, server.ports.http]) {
+      const r = await rawExchange(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+      assert.match(r.text, /^HTTP\/1\.1 405 Method Not Allowed\r\n/, String(port));
+      assert.match(r.text, /\r\nAllow: /);
+    }
+  });
+
   test('huge headers → 431', async () => {
     const r = await rawExchange(server.ports.api, `GET /api/v1/versions HTTP/1.1\r\nHost: x\r\nCookie: ${'c'.repeat(20_000)}\r\n\r\n`);
     assert.match(r.text, /^HTTP\/1\.1 431 /);
