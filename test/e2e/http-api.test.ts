@@ -117,6 +117,10 @@ describe('index, versions, summaries and the other system routes', () => {
       assert.equal(r.status, 503, path);
       assert.match(r.text, /WebRTC is not enabled/);
     }
+    const preflight = await request(`${api}/rtc/v1/whip/?app=live&stream=x`, { method: 'OPTIONS', headers: { Origin: 'http://page.example', 'Access-Control-Request-Method': 'POST' } });
+    // The mux answers the CORS preflight (crossdomain on), so a page sees the 503, not a network error.
+    assert.equal(preflight.status, 200);
+    assert.ok(preflight.headers['access-control-allow-origin']);
   });
 
   test('/api/v1/summaries shape', async () => {
