@@ -16,7 +16,7 @@
 // Beyond SRS, a live playlist keeps the rules RFC 8216 sets for its whole life (LivePlaylistRules):
 // - §6.2.1: EXT-X-TARGETDURATION MUST NOT change. SRS recomputes it from the window, so a timestamp jump
 //   or a long GOP moved it (2 → 5 → 2). tsrs fixes it when the playlist is first written, at
-//   ceil(max(hls_fragment × hls_td_ratio, first segment)), and the segmenter then closes any segment
+//   max(ceil(hls_fragment × hls_td_ratio), round(first segment)), and the segmenter then closes any segment
 //   before its EXTINF would round above it — even without a keyframe when hls_wait_keyframe is on and the
 //   GOP is longer than the target (a segment that starts mid-GOP plays from its first keyframe; one that
 //   breaks the target breaks every player that trusts it).
@@ -163,9 +163,18 @@ export class LivePlaylistRules {
     for (const e of entries) if (e.discontinuity) this.discontinuities++;
   }
 
-  /** The playlist to render; fixes the target duration at the first call. */
+  /**
+   * The playlist to render; fixes the target duration at the first call: hls_fragment × hls_td_ratio
+   * rounded up (SRS's floor), or more when the first segments already round above it. Rounding (not
+   * SRS's ceil) for the segments: §4.3.3.1 compares EXTINF rounded to the nearest integer, and a first
+   * segment of 2.04 s must not fix a 3 s target on a 2 s stream for the playlist's whole life.
+   */
   playlist(entries: readonly PlaylistEntry[], minTargetMs: number): MediaPlaylist {
-    this.fixedTargetSec ??= targetDurationSec(entries, minTargetMs);
+    if (this.fixedTargetSec === null) {
+      let target = Math.ceil(Math.trunc(minTargetMs) / 1000);
+      for (const e of entries) target = Math.max(target, Math.round(Math.trunc(e.durationMs) / 1000));
+      this.fixedTargetSec = target;
+    }
     return { entries, minTargetMs, targetSec: this.fixedTargetSec, discontinuitySequence: this.discontinuities };
   }
 
