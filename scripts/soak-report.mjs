@@ -96,7 +96,7 @@ export function renderSvg(samples, { warmupMs = 0, title = 'tsrs soak' } = {}) {
   const minutes = tMax / 60_000;
   const step = minutes > 30 ? 10 : minutes > 10 ? 2 : 1;
   for (let m = 0; m <= minutes; m += step) parts.push(`<text x="${x(m * 60_000)}" y="${yAxis}" text-anchor="middle">${m} min</text>`);
-  parts.push(`<text x="${W - right}" y="${top - 8}" text-anchor="end" fill="#777">grey: warm-up (not judged)</text>`);
+  parts.push(`<text x="${W - right}" y="${top - 2}" text-anchor="end" fill="#777" font-size="11">grey: warm-up (not judged)</text>`);
   parts.push('</svg>');
   return parts.join('\n') + '\n';
 }
