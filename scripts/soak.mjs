@@ -55,6 +55,12 @@ rmSync(samplesFile, { force: true });
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const rand = (lo, hi) => lo + Math.random() * (hi - lo);
+/** The first non-200 answers, to say what they were. */
+const clientErrorSamples = [];
+const clientError = (what) => {
+  counts.clientErrors++;
+  if (clientErrorSamples.length < 20) clientErrorSamples.push(`${((Date.now() - started) / 60_000).toFixed(1)} min ${what}`);
+};
 const counts = { publishes: 0, rtmpPlays: 0, flvPlays: 0, hlsPlaylists: 0, hlsSegments: 0, hooks: 0, dvrFiles: 0, apiCalls: 0, clientErrors: 0 };
 
 function freePort() {
@@ -209,7 +215,7 @@ async function flvViewer(stream, until) {
   while (Date.now() < until - 3000) {
     counts.flvPlays++;
     const r = await get(`http://${base}:${ports.http}/live/${stream}.flv`, { keepMs: rand(3000, 10000), onData: () => {} });
-    if (r.status !== 200) counts.clientErrors++;
+    if (r.status !== 200) clientError(`HTTP-FLV ${stream}: ${r.status}`);
     await sleep(rand(200, 1500));
   }
 }
@@ -237,7 +243,7 @@ async function hlsViewer(stream, until) {
       if (last) {
         const s = await get(new URL(last, playlist).href);
         if (s.status === 200) counts.hlsSegments++;
-        else counts.clientErrors++;
+        else clientError(`HLS segment ${last}: ${s.status}`);
       }
       await sleep(2000);
     }
@@ -265,9 +271,10 @@ async function apiPoller() {
   const paths = ['/api/v1/streams/', '/api/v1/clients/', '/api/v1/summaries', '/metrics'];
   let i = 0;
   while (Date.now() < endAt) {
-    const r = await get(`http://${base}:${ports.api}${paths[i++ % paths.length]}`);
+    const path = paths[i++ % paths.length];
+    const r = await get(`http://${base}:${ports.api}${path}`);
     counts.apiCalls++;
-    if (r.status !== 200) counts.clientErrors++;
+    if (r.status !== 200) clientError(`API ${path}: ${r.status}`);
     await sleep(1000);
   }
 }
@@ -290,7 +297,7 @@ hookServer.close();
 
 const samples = readFileSync(samplesFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const report = analyse(samples, { warmupMs: opts.warmupMinutes * 60_000, churnEndMs: endAt - started });
-const summary = { minutes: opts.minutes, streams: opts.streams, intervalS: opts.interval, alive, counts, ...report };
+const summary = { minutes: opts.minutes, streams: opts.streams, intervalS: opts.interval, alive, counts, clientErrorSamples, ...report };
 writeFileSync(join(out, 'summary.json'), JSON.stringify(summary, null, 2));
 writeFileSync(join(out, 'soak.svg'), renderSvg(samples, { warmupMs: opts.warmupMinutes * 60_000, title: `tsrs soak: ${opts.minutes} min, ${opts.streams} streams churning (RTMP, HTTP-FLV, HLS, hooks, DVR)` }));
 console.log(JSON.stringify(summary, null, 2));
