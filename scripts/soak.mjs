@@ -173,6 +173,15 @@ server.stderr.on('data', (b) => (serverOut = (serverOut + b).slice(-20_000)));
 let serverExit;
 server.on('exit', (code, sig) => (serverExit = { code, sig }));
 
+// Whatever ends this script (Ctrl-C, a closed stdout pipe, an exception), tsrs and ffmpeg go with it.
+const children = new Set();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+  if (serverExit === undefined) server.kill('SIGKILL');
+});
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.once(sig, () => process.exit(130));
+process.stdout.on('error', () => process.exit(1));
+
 const started = Date.now();
 const endAt = started + opts.minutes * 60_000;
 const base = `127.0.0.1`;
@@ -186,7 +195,6 @@ for (let i = 0; ; i++) {
   await sleep(100);
 }
 
-const children = new Set();
 function startFfmpeg(args) {
   const p = spawn('ffmpeg', ['-hide_banner', '-v', 'error', '-nostdin', ...args], { stdio: 'ignore' });
   children.add(p);
