@@ -184,7 +184,9 @@ export function registerApiRoutes(host: ApiHost, options: ApiOptions = {}): void
   // Auth before routing, on every port that can carry /api/ paths (SRS wraps every HTTP connection).
   const guard = (req: IncomingMessage, res: ServerResponse, url: URL): boolean => {
     const auth = config().httpApi.auth;
-    if (!auth.enabled || !url.pathname.includes('/api/')) return false;
+    // SRS guards paths containing /api/ only; `http_api.auth.metrics on` (tsrs) adds /metrics.
+    const guarded = url.pathname.includes('/api/') || (auth.metrics && url.pathname === '/metrics');
+    if (!auth.enabled || !guarded) return false;
     const value = req.headers.authorization;
     if (checkBasicAuth(value, auth.username, auth.password)) return false;
     res.writeHead(401, { 'WWW-Authenticate': 'Basic', 'Content-Length': 0 });
@@ -544,15 +546,36 @@ export function registerApiRoutes(host: ApiHost, options: ApiOptions = {}): void
   mux.handle('error.srs.com/api/v1/tests/errors', testError);
   mux.handle('/api/v1/tests/redirects', (_req, res, route) => sendRedirect(res, '/api/v1/tests/errors', route.url, 301));
 
-  // SRS 5 answers {"code":1090} unless exporter.enabled; tsrs serves the metrics on the API port always.
+  // SRS 5 answers {"code":1090} unless exporter.enabled. tsrs serves the metrics on the API port when the
+  // exporter block leaves `enabled` unset, so existing scrapes keep working; `enabled off` is honoured.
   mux.handle(
     '/metrics',
     api((a) => {
       const exporter = config().exporter;
+      if (!exporter.metricsOnApi) {
+        sendCode(a, ApiCode.ExporterDisabled);
+        return;
+      }
       const text = renderMetrics({ ctx, system: sampler.sample(), buildDate: formatDate(built), label: exporter.label, tag: exporter.tag, hlsMemory: host.hlsMemory });
       sendRaw(a, text, 200, 'text/plain; version=0.0.4; charset=utf-8');
     }),
   );
+
+  // WebRTC signalling while tsrs has no WebRTC server. SRS answers a failed offer, RTC disabled included,
+  // with {"code":400} (SrsGoApiRtcPlay/Publish); the catch-all root listing answered code 0 instead, which
+  // SRS's own player took for success with an empty SDP. An RTC server registers its handlers over these.
+  const rtcOff = api((a) => sendCode(a, ApiCode.BadRequest));
+  mux.handle('/rtc/v1/play/', rtcOff);
+  mux.handle('/rtc/v1/publish/', rtcOff);
+  // WHIP/WHEP clients read only the HTTP status (RFC 9725 §4.2: success is 201 Created). SRS drops the
+  // connection without an answer; tsrs says why with 503 (the service may be switched on by a reload).
+  const whipOff: HttpHandler = (req, res) => {
+    req.resume();
+    const body = 'WebRTC is not enabled on this server (rtc_server)\n';
+    res.writeHead(503, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Access-Control-Allow-Origin': '*' });
+    res.end(body);
+  };
+  for (const path of ['/rtc/v1/whip/', '/rtc/v1/whep/', '/rtc/v1/whip-play/']) mux.handle(path, whipOff);
 
   ctx.log.trace(`HTTP API ready: ${SERVER_SIGNATURE}${host.httpServerMux === mux ? ', sharing the HTTP server port' : ''}`);
 }

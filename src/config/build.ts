@@ -22,6 +22,7 @@ import {
   isFullConfig,
 } from './schema-global.js';
 import { buildVhost } from './schema-vhost.js';
+import { unsupportedEnvWarnings } from './env-support.js';
 import { SUPPORTED_DIRECTIVES, unsupportedWarnings } from './support.js';
 import { transformTree } from './transform.js';
 import type { SrsConfig, VhostConfig } from './schema.js';
@@ -156,6 +157,7 @@ export function buildConfig(tree: ConfDirective, file: string, env: Env = {}, op
     warnings.push(`${d ? where(d) : file || '<env>'}: daemon is ignored; use a supervisor (tsrs runs in the foreground)`);
   }
   warnings.push(...unsupportedWarnings(tree, options.supported ?? SUPPORTED_DIRECTIVES));
+  warnings.push(...unsupportedEnvWarnings(env, options.supported ?? SUPPORTED_DIRECTIVES));
   return cfg;
 }
 

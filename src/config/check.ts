@@ -45,7 +45,7 @@ const LENIENT: Record<string, ReadonlySet<string>> = {
 };
 
 const RAW_API = set('enabled allow_reload allow_query allow_update');
-const AUTH = set('enabled username password');
+const AUTH = set('enabled username password metrics');
 const CASTER = set('enabled caster output listen sip');
 const CASTER_SIP = set('enabled listen timeout reinvite candidate');
 
@@ -167,4 +167,23 @@ export function checkDirectiveNames(root: ConfDirective): string[] {
   }
   for (const vhost of getChildren(root, 'vhost')) checkVhost(vhost, warnings);
   return warnings;
+}
+
+/** Every directive path the whitelists know (`http_api.auth.enabled`, `vhost.hls.hls_fragment`...). */
+export function knownDirectivePaths(): string[] {
+  const out: string[] = [...ROOT];
+  const under = (prefix: string, names: Iterable<string>): void => {
+    for (const n of names) out.push(`${prefix}.${n}`);
+  };
+  for (const [name, names] of Object.entries(ROOT_BLOCKS)) under(name, names);
+  for (const [path, names] of Object.entries(LENIENT)) under(path, names);
+  under('http_api.raw_api', RAW_API);
+  under('http_api.auth', AUTH);
+  under('stream_caster', CASTER);
+  under('stream_caster.sip', CASTER_SIP);
+  under('vhost', VHOST);
+  for (const [name, names] of Object.entries(VHOST_BLOCKS)) under(`vhost.${name}`, names);
+  under('vhost.transcode.engine', ENGINE);
+  under('vhost.ingest.engine', ENGINE);
+  return out;
 }

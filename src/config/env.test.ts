@@ -177,3 +177,22 @@ test('loadConfigFile: reads file and includes (cwd-relative paths as written), S
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('env naming an unsupported directive warns like the same directive in a file (-e and file mode)', () => {
+  const fromFile = parseConfigText('listen 1935;\nheartbeat { enabled on; }\nvhost __defaultVhost__ { }\n', 'h.conf', undefined, {});
+  assert.ok(fromFile.warnings.some((w) => /heartbeat is not supported yet, ignored/.test(w)), fromFile.warnings.join('\n'));
+
+  const e = loadConfigFromEnv({ SRS_LISTEN: '1935', SRS_HEARTBEAT_ENABLED: 'on', SRS_HEARTBEAT_INTERVAL: '5' });
+  const hb = e.warnings.filter((w) => /heartbeat is not supported yet, ignored/.test(w));
+  assert.deepEqual(hb, ['<env> SRS_HEARTBEAT_ENABLED SRS_HEARTBEAT_INTERVAL: heartbeat is not supported yet, ignored']);
+
+  // vhost-level and nested paths report the top-most unsupported directive, as the file walk does.
+  const rtc = loadConfigFromEnv({ SRS_RTC_SERVER_ENABLED: 'on', SRS_VHOST_HLS_HLS_FRAGMENT: '2' });
+  assert.ok(rtc.warnings.some((w) => w === '<env> SRS_RTC_SERVER_ENABLED: rtc_server is not supported yet, ignored'), rtc.warnings.join('\n'));
+  assert.ok(!rtc.warnings.some((w) => /hls/.test(w)), 'supported directives do not warn');
+
+  // Switched off needs no support; an override of a file works the same.
+  assert.ok(!loadConfigFromEnv({ SRS_HEARTBEAT_ENABLED: 'off' }).warnings.some((w) => /heartbeat/.test(w)));
+  assert.ok(load({ SRS_HEARTBEAT_ENABLED: 'on' }).warnings.some((w) => /SRS_HEARTBEAT_ENABLED: heartbeat is not supported yet/.test(w)));
+  assert.deepEqual(load({ SRS_LISTEN: '1936', SRS_HTTP_API_LISTEN: '1986' }).warnings.filter((w) => w.startsWith('<env>')), []);
+});

@@ -130,6 +130,7 @@ export function buildHttp(root: Block): { httpApi: HttpApiConfig; httpServer: Ht
       enabled: apiB.block('auth').off('enabled'),
       username: apiB.block('auth').str('username', ''),
       password: apiB.block('auth').str('password', ''),
+      metrics: apiB.block('auth').off('metrics'),
     },
     https: { enabled: apiHttps.enabled, listen: apiHttps.listen, key: apiHttps.key, cert: apiHttps.cert },
   };
@@ -289,7 +290,11 @@ export function buildHeartbeat(root: Block): HeartbeatConfig {
 export function buildExporter(root: Block): ExporterConfig {
   const b = root.block('exporter');
   const raw = b.str('listen', '9972');
-  const cfg = { enabled: b.off('enabled'), listen: parseEndpoint(raw), label: b.str('label', ''), tag: b.str('tag', '') };
+  const enabled = b.off('enabled');
+  // SRS 5 answers /metrics with {"code":1090} unless the exporter is on; tsrs keeps serving it on the API
+  // port while `enabled` is not set at all (configs that scrape it keep working), and honours an explicit off.
+  const metricsOnApi = enabled || b.raw('enabled') === undefined;
+  const cfg = { enabled, metricsOnApi, listen: parseEndpoint(raw), label: b.str('label', ''), tag: b.str('tag', '') };
   if (cfg.enabled) checkBindable(cfg.listen, raw, 'exporter.listen', locate(b, 'listen'));
   return cfg;
 }

@@ -75,7 +75,7 @@ test('global defaults match SRS 5', () => {
     dyingThreshold: 99,
     dyingPulse: 5,
   });
-  assert.deepEqual(c.exporter, { enabled: false, listen: { host: '0.0.0.0', port: 9972 }, label: '', tag: '' });
+  assert.deepEqual(c.exporter, { enabled: false, metricsOnApi: true, listen: { host: '0.0.0.0', port: 9972 }, label: '', tag: '' });
   assert.deepEqual(c.heartbeat, {
     enabled: false,
     intervalMs: 10000,
@@ -98,7 +98,7 @@ test('http_api / http_server defaults', () => {
     listen: { host: '0.0.0.0', port: 1985 },
     crossdomain: true,
     rawApi: { enabled: false, allowReload: false, allowQuery: false, allowUpdate: false },
-    auth: { enabled: false, username: '', password: '' },
+    auth: { enabled: false, username: '', password: '', metrics: false },
     https: { enabled: false, listen: { host: '0.0.0.0', port: 1990 }, key: './conf/server.key', cert: './conf/server.crt' },
   });
   assert.deepEqual(c.httpServer, {

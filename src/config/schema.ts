@@ -23,7 +23,8 @@ export interface HttpApiConfig {
   /** Only echoed by `rpc=raw` in SRS 5; CORS on every HTTP port follows `httpServer.crossdomain`. */
   crossdomain: boolean;
   rawApi: { enabled: boolean; allowReload: boolean; allowQuery: boolean; allowUpdate: boolean };
-  auth: { enabled: boolean; username: string; password: string };
+  /** `metrics` (tsrs): /metrics needs the credentials too (SRS guards only paths containing /api/). */
+  auth: { enabled: boolean; username: string; password: string; metrics: boolean };
   https: HttpsConfig;
 }
 
@@ -105,6 +106,8 @@ export interface HeartbeatConfig {
 
 export interface ExporterConfig {
   enabled: boolean;
+  /** The API port answers /metrics: exporter on, or `enabled` not configured (tsrs); off → {"code":1090}. */
+  metricsOnApi: boolean;
   listen: Endpoint;
   label: string;
   tag: string;

@@ -84,7 +84,7 @@ export function isSupported(path: string, supported: ReadonlySet<string>): boole
   return false;
 }
 
-function hasSupportedDescendant(path: string, supported: ReadonlySet<string>): boolean {
+export function hasSupportedDescendant(path: string, supported: ReadonlySet<string>): boolean {
   const prefix = `${path}.`;
   for (const p of supported) if (p.startsWith(prefix)) return true;
   return false;

@@ -57,6 +57,12 @@ describe('HttpListener limits', () => {
     assert.match(await exchange(port, 'THIS IS NOT HTTP\r\n\r\n'), /^HTTP\/1\.1 400 Bad Request/);
   });
 
+  test('CONNECT gets 405 with Allow, not a silent close', async () => {
+    const out = await exchange(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    assert.match(out, /^HTTP\/1\.1 405 Method Not Allowed\r\n/);
+    assert.match(out, /\r\nAllow: GET, HEAD, POST, PUT, DELETE, OPTIONS\r\n/);
+  });
+
   test('headers bigger than maxHeaderSize get 431', async () => {
     const out = await exchange(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(4096)}\r\n\r\n`);
     assert.match(out, /^HTTP\/1\.1 431 /);

@@ -91,6 +91,14 @@ export class HttpListener {
       this.server.on('tlsClientError', (_err: Error, socket: Duplex) => socket.destroy());
     }
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => this.onClientError(err, socket as net.Socket));
+    // CONNECT (proxy tunnelling) has its own event; unhandled, Node drops the socket without a word.
+    // A media server is no proxy: answer 405 like any other method it does not serve (RFC 9110 §15.5.6).
+    this.server.on('connect', (_req: http.IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => socket.destroy());
+      const text = 'Method Not Allowed';
+      socket.end(`HTTP/1.1 405 ${text}\r\nAllow: GET, HEAD, POST, PUT, DELETE, OPTIONS\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+      setTimeout(() => socket.destroy(), 1000).unref();
+    });
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
       if (options.onUpgrade) options.onUpgrade(req, socket, head);

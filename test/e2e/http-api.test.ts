@@ -98,11 +98,29 @@ describe('index, versions, summaries and the other system routes', () => {
     assert.deepEqual(Object.keys(v1.tests), ['requests', 'errors', 'redirects', '[vhost]']);
   });
 
-  test('unknown paths: /api/v1/<x> falls back to the v1 index, others (and /rtc/) to the root JSON', async () => {
+  test('unknown paths: /api/v1/<x> falls back to the v1 index, others to the root JSON', async () => {
     assert.ok((await getJson(`${api}/api/v1/requests`)).json.tests);
     assert.ok((await getJson(`${api}/api/v1/tcmalloc`)).json.tests);
     assert.equal((await getJson(`${api}/no/such/thing`)).json.urls.api, 'the api root');
-    assert.equal((await getJson(`${api}/rtc/v1/play/`)).json.urls.api, 'the api root');
+    assert.equal((await getJson(`${api}/rtc/v2/nothing`)).json.urls.api, 'the api root');
+  });
+
+  test('WebRTC off: /rtc/v1/play/ and /publish/ answer {"code":400}, WHIP/WHEP an HTTP 503', async () => {
+    const offer = JSON.stringify({ api: `${api}/rtc/v1/play/`, streamurl: 'webrtc://127.0.0.1/live/api', sdp: 'v=0\r\n' });
+    for (const path of ['/rtc/v1/play/', '/rtc/v1/publish/']) {
+      const r = await request(`${api}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: offer });
+      assert.equal(r.status, 200, path);
+      assert.equal(r.text, '{"code":400}', path);
+    }
+    for (const path of ['/rtc/v1/whip/?app=live&stream=x', '/rtc/v1/whep/?app=live&stream=api', '/rtc/v1/whip-play/?app=live&stream=api']) {
+      const r = await request(`${api}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: 'v=0\r\n' });
+      assert.equal(r.status, 503, path);
+      assert.match(r.text, /WebRTC is not enabled/);
+    }
+    const preflight = await request(`${api}/rtc/v1/whip/?app=live&stream=x`, { method: 'OPTIONS', headers: { Origin: 'http://page.example', 'Access-Control-Request-Method': 'POST' } });
+    // The mux answers the CORS preflight (crossdomain on), so a page sees the 503, not a network error.
+    assert.equal(preflight.status, 200);
+    assert.ok(preflight.headers['access-control-allow-origin']);
   });
 
   test('/api/v1/summaries shape', async () => {
@@ -417,6 +435,14 @@ describe('bad clients never disturb the others', () => {
     assert.match(r2.text, /^HTTP\/1\.1 400 /);
   });
 
+  test('CONNECT → 405 with Allow on the API and HTTP server ports (was closed without an answer)', async () => {
+    for (const port of [server.ports.api, server.ports.http]) {
+      const r = await rawExchange(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+      assert.match(r.text, /^HTTP\/1\.1 405 Method Not Allowed\r\n/, String(port));
+      assert.match(r.text, /\r\nAllow: /);
+    }
+  });
+
   test('huge headers → 431', async () => {
     const r = await rawExchange(server.ports.api, `GET /api/v1/versions HTTP/1.1\r\nHost: x\r\nCookie: ${'c'.repeat(20_000)}\r\n\r\n`);
     assert.match(r.text, /^HTTP\/1\.1 431 /);
@@ -498,8 +524,54 @@ vhost __defaultVhost__ { }
     assert.equal(wrong.status, 401);
     const good = await request(`${base}/api/v1/summaries`, { headers: { Authorization: auth } });
     assert.equal(good.status, 200);
-    // Only paths with /api/ are protected; static files and OPTIONS preflights are not.
+    // Only paths with /api/ are protected; static files, /metrics (SRS default) and OPTIONS preflights are not.
     assert.equal((await request(`${base}/`)).status, 200);
+    assert.equal((await request(`${base}/metrics`)).status, 200);
     assert.equal((await request(`${base}/api/v1/versions`, { method: 'OPTIONS', headers: { Origin: 'http://x' } })).status, 200);
+  });
+});
+
+describe('/metrics opt-ins: http_api.auth.metrics and exporter { enabled off; }', () => {
+  const auth = `Basic ${Buffer.from('admin:s3cret').toString('base64')}`;
+
+  test('auth.metrics on: /metrics needs the API credentials', async () => {
+    const srv = await startServerWith(
+      (p) => `listen ${p.rtmp};
+daemon off;
+srs_log_tank console;
+http_api { enabled on; listen ${p.api}; auth { enabled on; username admin; password s3cret; metrics on; } }
+vhost __defaultVhost__ { }
+`,
+    );
+    try {
+      const url = `http://127.0.0.1:${srv.ports.api}/metrics`;
+      const none = await request(url);
+      assert.equal(none.status, 401);
+      assert.equal(none.headers['www-authenticate'], 'Basic');
+      const good = await request(url, { headers: { Authorization: auth } });
+      assert.equal(good.status, 200);
+      assert.match(good.text, /^# TYPE srs_build_info gauge$/m);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  test('exporter { enabled off; } answers {"code":1090} like SRS 5', async () => {
+    const srv = await startServerWith(
+      (p) => `listen ${p.rtmp};
+daemon off;
+srs_log_tank console;
+http_api { enabled on; listen ${p.api}; }
+exporter { enabled off; }
+vhost __defaultVhost__ { }
+`,
+    );
+    try {
+      const r = await request(`http://127.0.0.1:${srv.ports.api}/metrics`);
+      assert.equal(r.status, 200);
+      assert.equal(r.text, '{"code":1090}');
+    } finally {
+      await srv.stop();
+    }
   });
 });

@@ -296,3 +296,33 @@ describe('HTTPS', () => {
     }
   });
 });
+
+describe('the shipped web root', () => {
+  let shipped: RunningServer;
+  before(async () => {
+    shipped = await startServerWith(
+      (p) => `listen ${p.rtmp};
+daemon off;
+srs_log_tank console;
+http_server { enabled on; listen ${p.http}; dir ${join(repoRoot(), 'html')}; }
+vhost __defaultVhost__ { }
+`,
+    );
+  });
+  after(async () => {
+    await shipped?.stop();
+  });
+
+  test('/players/ answers an index of the player pages (not 404), and every page it links exists', async () => {
+    const web = `http://127.0.0.1:${shipped.ports.http}`;
+    const r = await request(`${web}/players/`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['content-type'], 'text/html');
+    const links = [...r.text.matchAll(/href="([^"#]+)"/g)].map((m) => m[1]!.replace(/&amp;/g, '&')).filter((l) => !l.startsWith('data:'));
+    assert.ok(links.some((l) => l.startsWith('srs_player.html')), links.join(' '));
+    for (const link of links) {
+      const target = new URL(link, `${web}/players/`);
+      assert.equal((await request(target.href)).status, 200, target.href);
+    }
+  });
+});

@@ -264,7 +264,7 @@ export class HlsFileWriter {
 
   private async writePlaylist(op: Extract<HlsOp, { type: 'playlist' }>): Promise<void> {
     const entries = this.failed.size === 0 ? op.playlist.entries : op.playlist.entries.filter((e) => !this.failed.has(e.seq));
-    const text = renderMediaPlaylist({ entries, minTargetMs: op.playlist.minTargetMs });
+    const text = renderMediaPlaylist({ ...op.playlist, entries });
     if (text === null) return;
     const temp = `${op.path}.temp`;
     try {

@@ -86,7 +86,8 @@ test('H.264+AAC, 1 s GOP, hls_fragment 2: keyframe-aligned 2.000 s segments', ()
   assert.ok(last[0]!.durationMs > 900 && last[0]!.durationMs < 1000);
   assert.equal(
     playlistText(end),
-    '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-MEDIA-SEQUENCE:1\n#EXT-X-TARGETDURATION:2\n' +
+    // cam-0 carried the publish's EXT-X-DISCONTINUITY: its leaving counts (RFC 8216 §6.2.2).
+    '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-MEDIA-SEQUENCE:1\n#EXT-X-DISCONTINUITY-SEQUENCE:1\n#EXT-X-TARGETDURATION:2\n' +
       [1, 2, 3, 4, 5].map((s) => `#EXTINF:2.000, no desc\ncam-${s}.ts\n`).join('') +
       `#EXTINF:${(last[0]!.durationMs / 1000).toFixed(3)}, no desc\ncam-6.ts\n`,
   );

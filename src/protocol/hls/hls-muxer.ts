@@ -24,7 +24,7 @@ import { Amf0EcmaArray, type Amf0Value } from '../../kernel/format/amf-value.js'
 import { TsMuxer, type TsAudioCodec, type TsVideoCodec } from '../../kernel/format/mpegts/index.js';
 import { retimed, type AudioFrame, type DataFrame, type MediaFrame, type VideoFrame } from '../../kernel/media-frame.js';
 import { AacDtsRebuilder } from './aac-dts.js';
-import { expiredCount, renderMediaPlaylist, type MediaPlaylist, type PlaylistEntry, type PlaylistKey } from './playlist.js';
+import { LivePlaylistRules, renderMediaPlaylist, type MediaPlaylist, type PlaylistEntry, type PlaylistKey } from './playlist.js';
 import { expandDuration, expandSeq, expandStreamTemplate, expandTimeTemplate, replaceAll, segmentUri } from './template.js';
 import { TsFloor } from './ts-floor.js';
 import { ErrorCode, TsrsError } from '../../core/errors.js';
@@ -133,6 +133,8 @@ export class HlsMuxer {
   private active = false;
   private nextSeq = 0;
   private readonly window: WindowSegment[] = [];
+  /** RFC 8216 rules kept for the playlist's life: fixed target duration, discontinuity sequence, 3× window. */
+  private readonly rules = new LivePlaylistRules();
   private current: OpenSegment | null = null;
   private key: CurrentKey | null = null;
   // Per publish:
@@ -255,6 +257,7 @@ export class HlsMuxer {
     if (this.m3u8Path !== '') ops.push({ type: 'delete', path: this.m3u8Path, reason: 'dispose' });
     this.window.length = 0;
     this.key = null;
+    this.rules.reset();
     return ops;
   }
 
@@ -265,7 +268,14 @@ export class HlsMuxer {
   forgetSegment(seq: number): HlsOp[] {
     const i = this.window.findIndex((s) => s.seq === seq);
     if (i < 0) return [];
-    this.window.splice(i, 1);
+    const [gone] = this.window.splice(i, 1);
+    // Its discontinuity still separates what came before from what follows (RFC 8216 §6.2.2).
+    if (gone!.discontinuity) {
+      const next = this.window[i];
+      if (i === 0) this.rules.removed([gone!]);
+      else if (next) this.window[i] = { ...next, discontinuity: true };
+      else this.pendingDiscontinuity = true;
+    }
     const ops: HlsOp[] = [];
     this.pushPlaylist(ops);
     if (this.window.length === 0 && this.m3u8Path !== '') ops.push({ type: 'delete', path: this.m3u8Path, reason: 'cleanup' });
@@ -401,14 +411,20 @@ export class HlsMuxer {
   private write(frame: VideoFrame | AudioFrame, nowMs: number, ops: HlsOp[]): void {
     const opts = this.opts!;
     const cur = this.current;
-    if (cur !== null) {
+    if (cur !== null && cur.mediaBytes > 0 && Math.max(cur.endDts, frame.dts) - Math.min(cur.startDts, frame.dts) > this.rules.maxSegmentMs) {
+      // The frame would stretch the segment past the playlist's fixed target duration (a gap in the
+      // timestamps): it starts the next segment instead (RFC 8216 §6.2.1, playlist.ts).
+      this.closeSegment(ops);
+    } else if (cur !== null) {
       // As SRS, the frame's DTS extends the segment before the overflow test, so the frame that triggers a
       // reap ends the old segment and starts the new one.
       extend(cur, frame.dts);
       const reap =
-        frame.kind === 'video'
+        (frame.kind === 'video'
           ? this.overflow(cur, this.maxTdMs) && (!opts.waitKeyframe || frame.keyframe)
-          : this.overflow(cur, opts.fragmentMs * opts.aofRatio);
+          : this.overflow(cur, opts.fragmentMs * opts.aofRatio)) ||
+        // Not even hls_wait_keyframe may take a segment past the fixed target duration (playlist.ts).
+        cur.endDts - cur.startDts >= this.rules.forceCutMs;
       if (reap) this.closeSegment(ops);
     }
     if (this.current === null) this.openSegment(nowMs, ops);
@@ -503,7 +519,8 @@ export class HlsMuxer {
       ops.push({ type: 'close', seq: seg.seq, tmpPath: seg.tmpPath, path, uri, durationMs });
       this.window.push({ seq: seg.seq, durationMs, uri, discontinuity: seg.discontinuity, key: seg.key, path, keyPath: seg.keyPath });
     }
-    const expired = this.window.splice(0, expiredCount(this.window.map((s) => s.durationMs), opts.windowMs));
+    const expired = this.window.splice(0, this.rules.expiredCount(this.window.map((s) => s.durationMs), opts.windowMs));
+    this.rules.removed(expired);
     this.pushPlaylist(ops);
     if (opts.cleanup) {
       for (const s of expired) ops.push({ type: 'delete', path: s.path, reason: 'cleanup' });
@@ -520,7 +537,7 @@ export class HlsMuxer {
   private pushPlaylist(ops: HlsOp[]): void {
     if (this.window.length === 0 || this.m3u8Path === '') return;
     const entries: PlaylistEntry[] = this.window.map(({ seq, durationMs, uri, discontinuity, key }) => ({ seq, durationMs, uri, discontinuity, key }));
-    ops.push({ type: 'playlist', path: this.m3u8Path, playlist: { entries, minTargetMs: this.maxTdMs } });
+    ops.push({ type: 'playlist', path: this.m3u8Path, playlist: this.rules.playlist(entries, this.maxTdMs) });
   }
 }
 
