@@ -335,6 +335,11 @@ export function retimed<T extends MediaFrame>(frame: T, dts: number): T {
   return { ...frame, dts, pts: dts + (frame.pts - frame.dts), dtsTicks: frame.dtsTicks + shift, ptsTicks: frame.ptsTicks + shift };
 }
 
+/** A copy of a frame carrying another format version (payload and codec view shared). */
+export function withFormatVersion<T extends MediaFrame>(frame: T, formatVersion: number): T {
+  return { ...frame, formatVersion };
+}
+
 /** A frame time (`frame.dtsTicks` or `frame.ptsTicks`) in another clock, e.g. 90 kHz for TS; exact when the clocks divide. */
 export function ticksIn(ticks: number, fromTimescale: number, toTimescale: number): number {
   if (fromTimescale === toTimescale) return ticks;

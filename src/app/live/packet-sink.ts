@@ -52,6 +52,8 @@ export class PacketSink implements Sink {
   private audioHeader: MediaFrame | null = null;
   private metadata: MediaFrame | null = null;
   private joinDecision = false;
+  /** Format version of the media frames sent so far (-1 before the first). */
+  private version = -1;
   private closed = false;
   /** Frames skipped (overflow, stale catch-up, waiting for a keyframe). */
   droppedFrames = 0;
@@ -95,6 +97,7 @@ export class PacketSink implements Sink {
       }
       return;
     }
+    if (this.state === 'live' && frame.formatVersion !== this.version && this.version >= 0) this.onFormatChange(frame);
     if (this.state === 'waitKeyframe' && frame.kind === 'video') {
       if (frame.keyframe) this.resumeAt(frame);
       else this.droppedFrames++;
@@ -176,6 +179,20 @@ export class PacketSink implements Sink {
     this.enqueue(keyframe);
   }
 
+  /**
+   * The source's format changed (new SPS, codec, AAC config: the version stamped by LiveSource moved). A
+   * decoder fed pictures of the new configuration needs a keyframe of it first (issue 12 point 3): unless
+   * this frame is that keyframe, skip video to the next one and ask the publisher for it. Audio goes on.
+   */
+  private onFormatChange(frame: MediaFrame): void {
+    this.version = frame.formatVersion;
+    if (frame.kind === 'video' && frame.keyframe) return;
+    if (this.videoHeader === null && frame.kind !== 'video') return; // audio-only: every frame decodes
+    this.state = 'waitKeyframe';
+    this.log.trace(`packet viewer: format version changed, waiting for a keyframe of the new configuration`);
+    this.askForKeyframe();
+  }
+
   /** Queue for sending and send what the transport takes; an overflow skips to the next keyframe. */
   private enqueue(frame: MediaFrame): void {
     if (this.count > 0 && this.overflowsWith(frame)) {
@@ -190,6 +207,7 @@ export class PacketSink implements Sink {
       }
       if (frame.sequenceHeader || frame.kind === 'data') return; // remembered; re-sent with the keyframe
     }
+    if (!frame.sequenceHeader && frame.kind !== 'data') this.version = frame.formatVersion;
     this.push(frame);
     this.pump();
   }

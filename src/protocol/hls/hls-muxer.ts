@@ -15,9 +15,10 @@
 // - a segment under 100 ms is dropped and its seq reused.
 //
 // Discontinuities: the first segment of each publish (SRS marks it when the sequence headers arrive), and
-// beyond SRS a cut plus #EXT-X-DISCONTINUITY when, mid-publish, a sequence header changes, a codec or track
-// changes, or a track's timestamps jump (back > 250 ms or forward > 10 s). Repeated identical sequence
-// headers do not count (SRS would mark the segment).
+// beyond SRS a cut plus #EXT-X-DISCONTINUITY when, mid-publish, a frame's format version differs from the
+// one its segment started with (a sequence header or codec changed: MediaFormat bumps the version, issue 12
+// point 3), a track appears, or a track's timestamps jump (back > 250 ms or forward > 10 s). Repeated
+// identical sequence headers do not bump the version, so they do not cut (SRS would mark the segment).
 
 import { decodeAmf0 } from '../../kernel/format/amf0.js';
 import { Amf0EcmaArray, type Amf0Value } from '../../kernel/format/amf-value.js';
@@ -104,6 +105,8 @@ interface OpenSegment {
   readonly discontinuity: boolean;
   readonly key: PlaylistKey | null;
   readonly keyPath: string | null;
+  /** The format version of the frame that opened it: a frame of another version cuts. */
+  readonly formatVersion: number;
   startDts: number;
   endDts: number;
   /** Bytes of PES data (tables excluded): a segment without any is never kept. */
@@ -296,7 +299,7 @@ export class HlsMuxer {
       return;
     }
     if (frame.sequenceHeader) {
-      this.onVideoHeader(frame, ops);
+      this.onVideoHeader(frame);
       return;
     }
     if (!isCodedVideo(frame)) return;
@@ -314,7 +317,7 @@ export class HlsMuxer {
       return;
     }
     if (frame.sequenceHeader) {
-      this.onAudioHeader(frame, ops);
+      this.onAudioHeader(frame);
       return;
     }
     if (frame.view.raw.length === 0) return;
@@ -328,20 +331,17 @@ export class HlsMuxer {
     this.write(f, nowMs, ops);
   }
 
-  private onVideoHeader(frame: VideoFrame, ops: HlsOp[]): void {
-    const prev = this.videoHeader;
+  // A changed header is not compared here: it bumped the format version, and the next media frame, of that
+  // version, cuts in write(). The TS muxer already holds the new header for the keyframe of the new segment.
+  private onVideoHeader(frame: VideoFrame): void {
     this.videoHeader = frame;
-    // The codec bytes, not the format version: the version also moves for the other track's changes.
-    if (prev !== null && (prev.codec !== frame.codec || !prev.view.data.equals(frame.view.data))) this.cut(ops, 'video sequence header changed');
     if (this.ts && this.tracks?.video === frame.codec) this.ts.mux(frame);
   }
 
-  private onAudioHeader(frame: AudioFrame, ops: HlsOp[]): void {
-    const prev = this.audioHeader;
+  private onAudioHeader(frame: AudioFrame): void {
     this.audioHeader = frame;
     // Parsed once per header frame by its codec view; a broken config gives 0 (the TS muxer drops the frames too).
     this.aacSampleRate = frame.view.track()?.asc?.sampleRate ?? 0;
-    if (prev !== null && (prev.codec !== frame.codec || !prev.view.raw.equals(frame.view.raw))) this.cut(ops, 'audio sequence header changed');
     if (this.ts && this.tracks?.audio === 'aac') this.ts.mux(frame);
   }
 
@@ -400,7 +400,11 @@ export class HlsMuxer {
 
   private write(frame: VideoFrame | AudioFrame, nowMs: number, ops: HlsOp[]): void {
     const opts = this.opts!;
-    const cur = this.current;
+    let cur = this.current;
+    if (cur !== null && frame.formatVersion !== cur.formatVersion) {
+      this.cut(ops, `format version ${cur.formatVersion} -> ${frame.formatVersion} (${frame.kind} configuration changed)`);
+      cur = null;
+    }
     if (cur !== null) {
       // As SRS, the frame's DTS extends the segment before the overflow test, so the frame that triggers a
       // reap ends the old segment and starts the new one.
@@ -411,7 +415,7 @@ export class HlsMuxer {
           : this.overflow(cur, opts.fragmentMs * opts.aofRatio);
       if (reap) this.closeSegment(ops);
     }
-    if (this.current === null) this.openSegment(nowMs, ops);
+    if (this.current === null) this.openSegment(nowMs, frame.formatVersion, ops);
     const seg = this.current!;
     const bytes = this.ts!.mux(frame);
     if (bytes.length === 0) return;
@@ -434,7 +438,7 @@ export class HlsMuxer {
     return duration >= limitMs + allowance;
   }
 
-  private openSegment(nowMs: number, ops: HlsOp[]): void {
+  private openSegment(nowMs: number, formatVersion: number, ops: HlsOp[]): void {
     const opts = this.opts!;
     const seq = this.nextSeq++;
     const { vhost, app, stream } = opts;
@@ -476,6 +480,7 @@ export class HlsMuxer {
       discontinuity: this.pendingDiscontinuity,
       key,
       keyPath,
+      formatVersion,
       startDts: 0,
       endDts: 0,
       mediaBytes: 0,
