@@ -524,8 +524,7 @@ export class DashSegmenter {
     const parts = new Map<TrackKind, SegmentPart>();
     for (const [kind, pt] of period.tracks) {
       if (pt.samples === 0) continue;
-      const nextDtsMs = next !== null && next.kind === 'video' ? next.dts : undefined;
-      const data = pt.builder.flush({ styp: true, nextDtsMs });
+      const data = pt.builder.flush({ styp: true, next: next !== null && next.kind === 'video' ? next : undefined });
       pt.samples = 0;
       pt.bytes = 0;
       if (data === null) continue;
