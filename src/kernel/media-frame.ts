@@ -36,6 +36,12 @@ interface FrameBase {
   readonly dts: number;
   /** FLV tag body as carried in RTMP (shared, never mutated). */
   readonly payload: Buffer;
+  /**
+   * Codec payload bytes (the FLV body without its tag header: configuration record, AVCC NAL units, OBUs,
+   * raw audio frame; the AMF0 bytes of a data frame). Byte counters, queues and outputs that do not write
+   * FLV count this, so every ingest counts the same media bytes whatever envelope it arrived in.
+   */
+  readonly size: number;
   /** Clock rate of dtsTicks/ptsTicks, Hz. */
   readonly timescale: number;
   /** Decode time in the ingest's integer clock. */
@@ -280,6 +286,7 @@ export function videoFrameFromFlv(payload: Buffer, dts: number, timescale = FLV_
     keyframe: frameType === 1,
     sequenceHeader: packet === 'config',
     payload,
+    size: payload.length > dataOffset ? payload.length - dataOffset : 0,
     timescale,
     dtsTicks,
     ptsTicks: ptsTicks ?? dtsTicks + ticksIn(cts, FLV_TIMESCALE, timescale),
@@ -304,6 +311,7 @@ export function audioFrameFromFlv(payload: Buffer, dts: number, timescale = FLV_
     keyframe: false,
     sequenceHeader,
     payload,
+    size: payload.length > dataOffset ? payload.length - dataOffset : 0,
     timescale,
     dtsTicks,
     ptsTicks: dtsTicks,
@@ -321,6 +329,7 @@ export function dataFrame(payload: Buffer, dts: number): DataFrame {
     keyframe: false,
     sequenceHeader: false,
     payload,
+    size: payload.length,
     timescale: FLV_TIMESCALE,
     dtsTicks: dts,
     ptsTicks: dts,

@@ -219,7 +219,7 @@ export class LiveSource {
 
   private fanOut(input: MediaFrame): void {
     const frame = this.stamp(input);
-    this.counters.bytesIn += frame.payload.length;
+    this.counters.bytesIn += frame.size;
     if (frame.kind === 'data') {
       this.metadata = frame;
     } else if (frame.kind === 'video') {

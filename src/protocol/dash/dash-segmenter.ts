@@ -386,7 +386,7 @@ export class DashSegmenter {
       return;
     }
     pt.samples++;
-    pt.bytes += frame.payload.length;
+    pt.bytes += frame.size;
   }
 
   /** Whether this frame closes the segment being filled (and maybe the Period) before it is added. */
