@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { videoFrameFromFlv, type MediaFrame } from '../../kernel/media-frame.js';
+import { audioFrameFromFlv, videoFrameFromFlv, type MediaFrame } from '../../kernel/media-frame.js';
 import { aac, aacHeader, avcHeader, inter, key, label, meta, quiet } from './byte-stream-test-helpers.js';
 import { KEYFRAME_REQUEST_INTERVAL_MS, LiveSource } from './live-source.js';
 import { PacketSink, type PacketOutput } from './packet-sink.js';
@@ -177,4 +177,18 @@ test('a format version change whose first frame is the keyframe: nothing skipped
   await sim.runUntil(2400);
   assert.equal(sink.keyframeRequests, 0);
   assert.equal(sink.droppedFrames, 0);
+});
+
+test('an audio-only format change (new AAC config) does not hold video back', async () => {
+  const sim = new Sim();
+  const out = new FakePacketOutput(sim.clock);
+  const sink = await sim.join(out);
+  await sim.runUntil(1000);
+  const before = sim.source.format.version;
+  sim.source.publish(audioFrameFromFlv(Buffer.from([0xaf, 0, 0x11, 0x90]), 1000)!);
+  assert.ok(sim.source.format.version > before);
+  await sim.runUntil(1400);
+  assert.equal(sink.keyframeRequests, 0);
+  assert.equal(sink.droppedFrames, 0);
+  assert.ok(out.sent.some((s) => s.label === 'V@1000'));
 });

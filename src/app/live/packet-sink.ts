@@ -180,14 +180,16 @@ export class PacketSink implements Sink {
   }
 
   /**
-   * The source's format changed (new SPS, codec, AAC config: the version stamped by LiveSource moved). A
-   * decoder fed pictures of the new configuration needs a keyframe of it first (issue 12 point 3): unless
-   * this frame is that keyframe, skip video to the next one and ask the publisher for it. Audio goes on.
+   * The source's format changed (new SPS, codec, AAC config: the version stamped by LiveSource moved). When
+   * the video configuration is what changed (its header was stamped with a version newer than the media
+   * sent so far), a decoder fed pictures of it needs a keyframe of it first (issue 12 point 3): unless this
+   * frame is that keyframe, skip video to the next one and ask the publisher for it. Audio goes on, and an
+   * audio-only change needs no keyframe.
    */
   private onFormatChange(frame: MediaFrame): void {
+    const videoChanged = this.videoHeader !== null && this.videoHeader.formatVersion > this.version;
     this.version = frame.formatVersion;
-    if (frame.kind === 'video' && frame.keyframe) return;
-    if (this.videoHeader === null && frame.kind !== 'video') return; // audio-only: every frame decodes
+    if (!videoChanged || (frame.kind === 'video' && frame.keyframe)) return;
     this.state = 'waitKeyframe';
     this.log.trace(`packet viewer: format version changed, waiting for a keyframe of the new configuration`);
     this.askForKeyframe();
