@@ -450,3 +450,13 @@ test('two real encodes in a row (SPS change 320x180 -> 176x100): the format vers
   assert.equal(closes.length, 2);
   assert.ok(closes[0]!.durationMs < 1100 && closes[1]!.durationMs > 800, `${closes[0]!.durationMs} ${closes[1]!.durationMs}`);
 });
+
+test('a format version moved by a track HLS does not carry (Opus next to AAC) does not cut', () => {
+  const muxer = new HlsMuxer(counterRandom());
+  muxer.publish(options());
+  const run = drive(muxer, [...headers(), ...streamFrames({ durationMs: 1000 })]);
+  drive(muxer, [audioFrameFromFlv(Buffer.from([0xd6, 0xfc, 0x01, 0x02]), 1000)!, ...streamFrames({ startMs: 1000, durationMs: 900 })], run);
+  assert.equal(muxer.ignoredFrames, 1);
+  assert.equal(opsOf(run.ops, 'close').length, 0, 'still the first segment');
+  assert.ok(!run.ops.some((o) => o.type === 'log' && /format version/.test(o.message)));
+});

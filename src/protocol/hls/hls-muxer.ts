@@ -105,8 +105,8 @@ interface OpenSegment {
   readonly discontinuity: boolean;
   readonly key: PlaylistKey | null;
   readonly keyPath: string | null;
-  /** The format version of the frame that opened it: a frame of another version cuts. */
-  readonly formatVersion: number;
+  /** The format version of the frames in it: a frame of a newer one whose carried headers changed cuts. */
+  formatVersion: number;
   startDts: number;
   endDts: number;
   /** Bytes of PES data (tables excluded): a segment without any is never kept. */
@@ -402,8 +402,15 @@ export class HlsMuxer {
     const opts = this.opts!;
     let cur = this.current;
     if (cur !== null && frame.formatVersion !== cur.formatVersion) {
-      this.cut(ops, `format version ${cur.formatVersion} -> ${frame.formatVersion} (${frame.kind} configuration changed)`);
-      cur = null;
+      // A carried track's header stamped after the segment began is a new configuration: cut. A version
+      // moved by a track HLS does not carry (an Opus track next to AAC) changes nothing here.
+      const from = cur.formatVersion;
+      if ((this.videoHeader?.formatVersion ?? 0) > from || (this.audioHeader?.formatVersion ?? 0) > from) {
+        this.cut(ops, `format version ${from} -> ${frame.formatVersion} (sequence header changed)`);
+        cur = null;
+      } else {
+        cur.formatVersion = frame.formatVersion;
+      }
     }
     if (cur !== null) {
       // As SRS, the frame's DTS extends the segment before the overflow test, so the frame that triggers a
