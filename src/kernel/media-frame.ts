@@ -10,8 +10,8 @@
 //   RTMP-only viewers never touch it, so the RTMP/FLV path pays one small object per frame and no parsing.
 // - `size`: the codec bytes (payload minus the FLV tag header), what byte counters and queues count, so an
 //   SRT/TS ingest and an RTMP ingest of the same media count the same. The TS ingest writes its codec data
-//   after 5 bytes of headroom in the one buffer it must copy into anyway (its PES buffer is reused), so its
-//   FLV body costs no extra copy and is not built lazily.
+//   after the FLV tag header (1, 2 or 5 bytes) in the one buffer it must copy into anyway (its PES buffer is
+//   reused), so its FLV body costs no extra copy and is not built lazily.
 // Timestamps: `dts`/`pts` are integer milliseconds (the FLV/RTMP timebase that jitter-corrected outputs use),
 // already unwrapped to 64-bit range by the ingest. `dtsTicks`/`ptsTicks` are the ingest's own integer clock
 // in `timescale` Hz (1000 for FLV/RTMP, 90000 for TS, 48000 for Opus over RTP), so TS/HLS/fMP4/RTP outputs
