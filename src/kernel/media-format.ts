@@ -9,7 +9,7 @@
 // every frame (`frame.formatVersion`), so an output that sees a version it has not seen reacts (new fMP4
 // init segment, HLS discontinuity, keyframe request) without comparing header bytes.
 
-import type { AudioCodec, AudioFrame, MediaFrame, VideoFrame } from './media-frame.js';
+import { withFormatVersion, type AudioCodec, type AudioFrame, type MediaFrame, type VideoFrame } from './media-frame.js';
 import { NO_BYTES, isOpusHead, videoTrack, type AudioTrackFormat, type TrackFormat, type VideoTrackFormat } from './track-format.js';
 
 export type { AudioTrackFormat, TrackFormat, VideoTrackFormat } from './track-format.js';
@@ -46,6 +46,22 @@ export class MediaFormat {
     if (frame.kind === 'video') return this.updateVideo(frame);
     if (frame.kind === 'audio') return this.updateAudio(frame);
     return false;
+  }
+
+  /**
+   * Learn from a frame and stamp the version on it, once, before any output sees it (LiveSource.publish;
+   * tests that feed outputs directly use it too). A frame that already carries another source's version (a
+   * frame object relayed between sources) is copied, not restamped, so what others saw stays true.
+   */
+  stamp(frame: MediaFrame): MediaFrame {
+    if (frame.kind !== 'data') this.update(frame);
+    const version = this.versionNumber;
+    if (frame.formatVersion === version) return frame;
+    if (frame.formatVersion === 0) {
+      frame.formatVersion = version;
+      return frame;
+    }
+    return withFormatVersion(frame, version);
   }
 
   /** The publisher left: forget every track (a new publish may carry other codecs). */

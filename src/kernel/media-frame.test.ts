@@ -119,3 +119,16 @@ test('fuzz: any FLV body gives a frame whose views and track only ever throw Pro
   });
   assert.ok(r.accepted > 0);
 });
+
+test('size counts the codec payload, not the FLV tag header, so every ingest counts the same media bytes', () => {
+  const avcc = Buffer.from([0, 0, 0, 3, 0x65, 0x88, 0x84]);
+  const v = videoFrameFromFlv(Buffer.concat([Buffer.from([0x17, 1, 0, 0, 0]), avcc]), 0)!;
+  assert.equal(v.size, avcc.length);
+  const e = videoFrameFromFlv(Buffer.concat([Buffer.from([0x93]), Buffer.from('av01'), Buffer.from([0x12, 0, 0x0a])]), 0)!;
+  assert.equal(e.size, 3, 'Enhanced RTMP: after the FourCC');
+  assert.equal(audioFrameFromFlv(Buffer.from([0xaf, 1, 0x21, 0x10]), 0)!.size, 2, 'AAC: after the AACPacketType');
+  assert.equal(audioFrameFromFlv(Buffer.from([0x2f, 0xff, 0xfb, 0x90]), 0)!.size, 3, 'MP3: after the sound header');
+  assert.equal(audioFrameFromFlv(Buffer.from([0xaf]), 0)!.size, 0, 'a header too short for its codec: no codec bytes');
+  assert.equal(dataFrame(Buffer.from([2, 0, 1, 0x41]), 0).size, 4, 'data: the AMF0 bytes');
+  assert.equal(retimed(v, 40).size, avcc.length);
+});

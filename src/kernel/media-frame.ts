@@ -8,6 +8,10 @@
 //   the frame: where the codec data starts, what kind of packet it is, and lazily (at most once, no copies)
 //   the NALU views of H.264/H.265, the OBU views of AV1, the raw AAC/MP3/Opus frame and its sample count.
 //   RTMP-only viewers never touch it, so the RTMP/FLV path pays one small object per frame and no parsing.
+// - `size`: the codec bytes (payload minus the FLV tag header), what byte counters and queues count, so an
+//   SRT/TS ingest and an RTMP ingest of the same media count the same. The TS ingest writes its codec data
+//   after the FLV tag header (1, 2 or 5 bytes) in the one buffer it must copy into anyway (its PES buffer is
+//   reused), so its FLV body costs no extra copy and is not built lazily.
 // Timestamps: `dts`/`pts` are integer milliseconds (the FLV/RTMP timebase that jitter-corrected outputs use),
 // already unwrapped to 64-bit range by the ingest. `dtsTicks`/`ptsTicks` are the ingest's own integer clock
 // in `timescale` Hz (1000 for FLV/RTMP, 90000 for TS, 48000 for Opus over RTP), so TS/HLS/fMP4/RTP outputs
@@ -36,6 +40,12 @@ interface FrameBase {
   readonly dts: number;
   /** FLV tag body as carried in RTMP (shared, never mutated). */
   readonly payload: Buffer;
+  /**
+   * Codec payload bytes (the FLV body without its tag header: configuration record, AVCC NAL units, OBUs,
+   * raw audio frame; the AMF0 bytes of a data frame). Byte counters, queues and outputs that do not write
+   * FLV count this, so every ingest counts the same media bytes whatever envelope it arrived in.
+   */
+  readonly size: number;
   /** Clock rate of dtsTicks/ptsTicks, Hz. */
   readonly timescale: number;
   /** Decode time in the ingest's integer clock. */
@@ -280,6 +290,7 @@ export function videoFrameFromFlv(payload: Buffer, dts: number, timescale = FLV_
     keyframe: frameType === 1,
     sequenceHeader: packet === 'config',
     payload,
+    size: payload.length > dataOffset ? payload.length - dataOffset : 0,
     timescale,
     dtsTicks,
     ptsTicks: ptsTicks ?? dtsTicks + ticksIn(cts, FLV_TIMESCALE, timescale),
@@ -304,6 +315,7 @@ export function audioFrameFromFlv(payload: Buffer, dts: number, timescale = FLV_
     keyframe: false,
     sequenceHeader,
     payload,
+    size: payload.length > dataOffset ? payload.length - dataOffset : 0,
     timescale,
     dtsTicks,
     ptsTicks: dtsTicks,
@@ -321,6 +333,7 @@ export function dataFrame(payload: Buffer, dts: number): DataFrame {
     keyframe: false,
     sequenceHeader: false,
     payload,
+    size: payload.length,
     timescale: FLV_TIMESCALE,
     dtsTicks: dts,
     ptsTicks: dts,
@@ -333,6 +346,11 @@ export function retimed<T extends MediaFrame>(frame: T, dts: number): T {
   if (frame.dts === dts) return frame;
   const shift = frame.timescale === FLV_TIMESCALE ? dts - frame.dts : Math.round(((dts - frame.dts) * frame.timescale) / FLV_TIMESCALE);
   return { ...frame, dts, pts: dts + (frame.pts - frame.dts), dtsTicks: frame.dtsTicks + shift, ptsTicks: frame.ptsTicks + shift };
+}
+
+/** A copy of a frame carrying another format version (payload and codec view shared). */
+export function withFormatVersion<T extends MediaFrame>(frame: T, formatVersion: number): T {
+  return { ...frame, formatVersion };
 }
 
 /** A frame time (`frame.dtsTicks` or `frame.ptsTicks`) in another clock, e.g. 90 kHz for TS; exact when the clocks divide. */

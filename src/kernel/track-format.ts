@@ -3,7 +3,7 @@
 // frame's codec view (once per sequence-header frame) and kept by MediaFormat.
 
 import { aacProfileName, parseAudioSpecificConfig, type AudioSpecificConfig } from './codec/aac.js';
-import { parseAv1CodecConfigurationRecord } from './codec/av1.js';
+import { av1SequenceHeaderOf, parseAv1CodecConfigurationRecord } from './codec/av1.js';
 import { avcLevelName, avcProfileName, parseAvcDecoderConfigurationRecord, parseAvcSps } from './codec/h264.js';
 import { hevcLevelName, hevcProfileName, parseHevcDecoderConfigurationRecord, parseHevcSps } from './codec/h265.js';
 import { parseMpegAudioFrameHeader } from './codec/mp3.js';
@@ -89,7 +89,10 @@ export function videoTrack(codec: VideoCodec, config: Buffer): VideoTrackFormat 
     }
     if (codec === 'av1') {
       const r = parseAv1CodecConfigurationRecord(config);
-      return { ...base, profile: String(r.seqProfile), level: String(r.seqLevelIdx0) };
+      const track = { ...base, profile: String(r.seqProfile), level: String(r.seqLevelIdx0) };
+      // The size is in the sequence header OBU the record carries (av1C configOBUs).
+      const sh = av1SequenceHeaderOf(r);
+      return sh === null ? track : { ...track, width: sh.width, height: sh.height };
     }
   } catch (err) {
     return { ...base, error: errorText(err) };

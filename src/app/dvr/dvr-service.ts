@@ -57,7 +57,9 @@ export function dvrPathTemplate(path: string): string {
 class DvrRecorder implements Sink {
   readonly id: string;
   private jitter: JitterCorrector;
-  private file: { writer: QueuedFileWriter; format: FileFormat; path: string } | null = null;
+  private file: { writer: QueuedFileWriter; format: FileFormat; path: string; mp4: boolean; formatVersion: number; media: boolean } | null = null;
+  /** Files opened because the format changed, to name the next one apart from a fixed dvr_path. */
+  private formatFiles = 0;
   private metadata: MediaFrame | null = null;
   private videoHeader: MediaFrame | null = null;
   private audioHeader: MediaFrame | null = null;
@@ -84,6 +86,15 @@ class DvrRecorder implements Sink {
       else this.audioHeader = frame;
     }
     if (frame.kind === 'video') this.hasVideo = true;
+    if (this.file && this.formatChanged(frame)) {
+      // An MP4 has one sample entry per track (its moov): media of a new SPS/codec/AAC config cannot follow
+      // in it, so the recording goes on in a new file that starts with the new headers. FLV carries the new
+      // sequence header in-band, as SRS writes it, and keeps the file.
+      const from = this.file.path;
+      this.closeFile(`format version ${this.file.formatVersion} -> ${frame.formatVersion}`);
+      this.open(from);
+      return;
+    }
     if (!this.file || this.shouldReap(frame)) {
       if (this.file) this.closeFile('segment');
       this.open();
@@ -91,6 +102,17 @@ class DvrRecorder implements Sink {
       if (frame.kind === 'data' || frame.sequenceHeader) return;
     }
     this.write(this.jitter.correct(frame));
+  }
+
+  /** A sequence header of a new format version after media went into an MP4 file (issue 12 point 3). */
+  private formatChanged(frame: MediaFrame): boolean {
+    const file = this.file!;
+    if (!file.mp4 || !frame.sequenceHeader) return false;
+    if (!file.media) {
+      file.formatVersion = frame.formatVersion; // still the file's opening headers
+      return false;
+    }
+    return frame.formatVersion !== file.formatVersion;
   }
 
   private shouldReap(frame: MediaFrame): boolean {
@@ -101,13 +123,19 @@ class DvrRecorder implements Sink {
     return frame.kind === 'video' && frame.keyframe && !frame.sequenceHeader;
   }
 
-  private open(): void {
+  /** @param previous the file a format change just closed: a fixed dvr_path must not overwrite it. */
+  private open(previous?: string): void {
     const now = this.ctx.now();
     let path = expandStreamTemplate(dvrPathTemplate(this.vhost.dvr.path), this.source.vhost, this.source.app, this.source.stream);
     path = expandTimeTemplate(path, now, this.ctx.config().utcTime);
+    if (previous !== undefined && path === previous) {
+      const dot = path.lastIndexOf('.');
+      path = `${path.slice(0, dot)}.${++this.formatFiles}${path.slice(dot)}`;
+    }
     const format = formatFor(path);
     const writer = new QueuedFileWriter(`${path}.tmp`);
-    this.file = { writer, format, path };
+    const formatVersion = Math.max(this.videoHeader?.formatVersion ?? 0, this.audioHeader?.formatVersion ?? 0);
+    this.file = { writer, format, path, mp4: path.endsWith('.mp4'), formatVersion, media: false };
     this.jitter = new JitterCorrector(this.vhost.dvr.timeJitter);
     writer.append(format.start());
     // Every file starts with the metadata and sequence headers so it plays on its own.
@@ -117,6 +145,7 @@ class DvrRecorder implements Sink {
 
   private write(frame: MediaFrame): void {
     const file = this.file!;
+    if (!file.media && frame.kind !== 'data' && !frame.sequenceHeader) file.media = true;
     let bytes: Buffer;
     try {
       bytes = file.format.add(frame);

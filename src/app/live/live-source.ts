@@ -219,7 +219,7 @@ export class LiveSource {
 
   private fanOut(input: MediaFrame): void {
     const frame = this.stamp(input);
-    this.counters.bytesIn += frame.payload.length;
+    this.counters.bytesIn += frame.size;
     if (frame.kind === 'data') {
       this.metadata = frame;
     } else if (frame.kind === 'video') {
@@ -253,14 +253,7 @@ export class LiveSource {
    * restamped, so the other source's caches keep what they saw.
    */
   private stamp(frame: MediaFrame): MediaFrame {
-    if (frame.kind !== 'data') this.format.update(frame);
-    const version = this.format.version;
-    if (frame.formatVersion === version) return frame;
-    if (frame.formatVersion === 0) {
-      frame.formatVersion = version;
-      return frame;
-    }
-    return { ...frame, formatVersion: version };
+    return this.format.stamp(frame);
   }
 
   /** Attach a sink and catch it up: metadata, sequence headers, then the cached GOP. */

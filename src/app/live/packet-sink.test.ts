@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MediaFrame } from '../../kernel/media-frame.js';
+import { audioFrameFromFlv, videoFrameFromFlv, type MediaFrame } from '../../kernel/media-frame.js';
 import { aac, aacHeader, avcHeader, inter, key, label, meta, quiet } from './byte-stream-test-helpers.js';
 import { KEYFRAME_REQUEST_INTERVAL_MS, LiveSource } from './live-source.js';
 import { PacketSink, type PacketOutput } from './packet-sink.js';
@@ -147,4 +147,48 @@ test('LiveSource.requestKeyframe reaches the publisher at most once per interval
   s.stopPublish(s.currentPublisher!);
   s.startPublish({ id: 'q', kick() {} });
   assert.equal(s.requestKeyframe(5000), true);
+});
+
+/** Another decoder configuration (a new SPS): MediaFormat bumps the version, LiveSource stamps it on what follows. */
+const otherAvcHeader = (t: number): MediaFrame => videoFrameFromFlv(Buffer.from([0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x28]), t)!;
+
+test('a format version change mid-stream: inter frames of the new version are skipped to its first keyframe, which is requested', async () => {
+  const sim = new Sim();
+  const out = new FakePacketOutput(sim.clock);
+  const sink = await sim.join(out);
+  await sim.runUntil(1000);
+  assert.equal(sink.keyframeRequests, 0);
+  const before = sim.source.format.version;
+  sim.source.publish(otherAvcHeader(1000));
+  assert.ok(sim.source.format.version > before);
+  await sim.runUntil(2400);
+  assert.equal(sink.keyframeRequests, 1, 'asked for a keyframe of the new configuration');
+  const video = out.sent.filter((s) => s.frame.kind === 'video' && !s.frame.sequenceHeader && s.dts >= 1000).map((s) => s.label);
+  assert.equal(video[0], 'V-key@2000', 'no picture of the new configuration before its keyframe');
+  assert.ok(out.sent.some((s) => s.label === 'A@1010'), 'audio goes on');
+});
+
+test('a format version change whose first frame is the keyframe: nothing skipped, no request', async () => {
+  const sim = new Sim();
+  const out = new FakePacketOutput(sim.clock);
+  const sink = await sim.join(out);
+  await sim.runUntil(2000);
+  sim.source.publish(otherAvcHeader(2000));
+  await sim.runUntil(2400);
+  assert.equal(sink.keyframeRequests, 0);
+  assert.equal(sink.droppedFrames, 0);
+});
+
+test('an audio-only format change (new AAC config) does not hold video back', async () => {
+  const sim = new Sim();
+  const out = new FakePacketOutput(sim.clock);
+  const sink = await sim.join(out);
+  await sim.runUntil(1000);
+  const before = sim.source.format.version;
+  sim.source.publish(audioFrameFromFlv(Buffer.from([0xaf, 0, 0x11, 0x90]), 1000)!);
+  assert.ok(sim.source.format.version > before);
+  await sim.runUntil(1400);
+  assert.equal(sink.keyframeRequests, 0);
+  assert.equal(sink.droppedFrames, 0);
+  assert.ok(out.sent.some((s) => s.label === 'V@1000'));
 });

@@ -52,6 +52,8 @@ export class PacketSink implements Sink {
   private audioHeader: MediaFrame | null = null;
   private metadata: MediaFrame | null = null;
   private joinDecision = false;
+  /** Format version of the media frames sent so far (-1 before the first). */
+  private version = -1;
   private closed = false;
   /** Frames skipped (overflow, stale catch-up, waiting for a keyframe). */
   droppedFrames = 0;
@@ -95,6 +97,7 @@ export class PacketSink implements Sink {
       }
       return;
     }
+    if (this.state === 'live' && frame.formatVersion !== this.version && this.version >= 0) this.onFormatChange(frame);
     if (this.state === 'waitKeyframe' && frame.kind === 'video') {
       if (frame.keyframe) this.resumeAt(frame);
       else this.droppedFrames++;
@@ -176,6 +179,22 @@ export class PacketSink implements Sink {
     this.enqueue(keyframe);
   }
 
+  /**
+   * The source's format changed (new SPS, codec, AAC config: the version stamped by LiveSource moved). When
+   * the video configuration is what changed (its header was stamped with a version newer than the media
+   * sent so far), a decoder fed pictures of it needs a keyframe of it first (issue 12 point 3): unless this
+   * frame is that keyframe, skip video to the next one and ask the publisher for it. Audio goes on, and an
+   * audio-only change needs no keyframe.
+   */
+  private onFormatChange(frame: MediaFrame): void {
+    const videoChanged = this.videoHeader !== null && this.videoHeader.formatVersion > this.version;
+    this.version = frame.formatVersion;
+    if (!videoChanged || (frame.kind === 'video' && frame.keyframe)) return;
+    this.state = 'waitKeyframe';
+    this.log.trace(`packet viewer: format version changed, waiting for a keyframe of the new configuration`);
+    this.askForKeyframe();
+  }
+
   /** Queue for sending and send what the transport takes; an overflow skips to the next keyframe. */
   private enqueue(frame: MediaFrame): void {
     if (this.count > 0 && this.overflowsWith(frame)) {
@@ -190,6 +209,7 @@ export class PacketSink implements Sink {
       }
       if (frame.sequenceHeader || frame.kind === 'data') return; // remembered; re-sent with the keyframe
     }
+    if (!frame.sequenceHeader && frame.kind !== 'data') this.version = frame.formatVersion;
     this.push(frame);
     this.pump();
   }

@@ -57,7 +57,7 @@ export class PlayQueue {
     }
     this.frames.push(frame);
     this.dts.push(dts);
-    this.bytes += frame.payload.length;
+    this.bytes += frame.size;
     if (frame.kind !== 'data' && !frame.sequenceHeader) {
       if (this.startDts < 0) this.startDts = dts;
       this.endDts = dts;
@@ -86,7 +86,7 @@ export class PlayQueue {
     this.dropped += this.frames.length - keep.filter((h) => this.frames.includes(h.frame)).length;
     this.frames = keep.map((h) => h.frame);
     this.dts = keep.map((h) => h.dts);
-    this.bytes = this.frames.reduce((n, f) => n + f.payload.length, 0);
+    this.bytes = this.frames.reduce((n, f) => n + f.size, 0);
     this.waitKeyframe = hasVideo;
     this.startDts = this.endDts = -1;
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProtocolError } from '../../core/errors.js';
 import { expectOnlyProtocolErrors, fuzzInputs } from '../../../test/fixtures/index.js';
-import { Av1ObuType, parseAv1CodecConfigurationRecord, readLeb128, splitObus } from './av1.js';
+import { Av1ObuType, av1SequenceHeaderOf, parseAv1CodecConfigurationRecord, parseAv1SequenceHeader, readLeb128, splitObus } from './av1.js';
 
 // av1C written by ffmpeg (libaom-av1, 64x48 yuv420p): 4 fixed bytes and the sequence header OBU.
 const AV1C = Buffer.from('81000c000a0a00000002aff79b5f2008', 'hex');
@@ -59,4 +59,13 @@ test('fuzz: mutated av1C records and temporal units only throw ProtocolError', (
   const records = expectOnlyProtocolErrors('av1C', fuzzInputs([AV1C], 0xa71, 3000, 64), (b) => splitObus(parseAv1CodecConfigurationRecord(b).configObus));
   const units = expectOnlyProtocolErrors('obu', fuzzInputs([tu], 0xa72, 3000, 64), (b) => splitObus(b));
   for (const r of [records, units]) assert.ok(r.accepted > 0 && r.refused > 0, JSON.stringify(r));
+});
+
+test('sequence header OBU: picture size (ffmpeg libaom 64x48)', () => {
+  const sh = av1SequenceHeaderOf(parseAv1CodecConfigurationRecord(AV1C))!;
+  assert.deepEqual(sh, { seqProfile: 0, width: 64, height: 48 });
+  // ffmpeg libaom-av1, 320x240 yuv444p (profile 1), 16-bit size fields.
+  const av1c444 = Buffer.from('812000000a0d200000043cffbcdaf92021a004', 'hex');
+  assert.deepEqual(av1SequenceHeaderOf(parseAv1CodecConfigurationRecord(av1c444)), { seqProfile: 1, width: 320, height: 240 });
+  assert.throws(() => parseAv1SequenceHeader(Buffer.from([0x00])), ProtocolError);
 });

@@ -3,6 +3,7 @@
 // the unit that AV1 RTP (AOMedia "RTP Payload Format for AV1") and fMP4 work with.
 // Malformed input throws ProtocolError, like every parser in kernel/codec.
 
+import { BitReader } from '../../core/bit-reader.js';
 import { codecError } from './codec-error.js';
 
 /** obu_type values (AV1 spec 6.2.2). */
@@ -121,4 +122,69 @@ export function splitObus(data: Buffer, offset = 0): Av1Obu[] {
     pos = p + size;
   }
   return out;
+}
+
+/** What the API and the outputs read from a sequence header OBU (AV1 spec 5.5.1). */
+export interface Av1SequenceHeader {
+  readonly seqProfile: number;
+  /** max_frame_width_minus_1 + 1, max_frame_height_minus_1 + 1: the coded picture size. */
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * The picture size from a sequence header OBU payload (after obu_header and obu_size). Walks the fields
+ * before frame_width_bits_minus_1 (timing info, decoder model, operating points) without keeping them.
+ */
+export function parseAv1SequenceHeader(payload: Buffer): Av1SequenceHeader {
+  const br = new BitReader(payload);
+  const seqProfile = br.bits(3);
+  br.skip(1); // still_picture
+  const reduced = br.bool(); // reduced_still_picture_header
+  if (reduced) {
+    br.skip(5); // seq_level_idx[0]
+  } else {
+    let decoderModelInfo = false;
+    let bufferDelayLength = 0;
+    if (br.bool()) {
+      // timing_info(): num_units_in_display_tick, time_scale, equal_picture_interval (+ uvlc)
+      br.skip(64);
+      if (br.bool()) readUvlc(br);
+      decoderModelInfo = br.bool();
+      if (decoderModelInfo) {
+        bufferDelayLength = br.bits(5) + 1;
+        br.skip(32 + 5 + 5); // num_units_in_decoding_tick, buffer_removal_time_length_minus_1, frame_presentation_time_length_minus_1
+      }
+    }
+    const initialDisplayDelay = br.bool();
+    const operatingPoints = br.bits(5) + 1;
+    for (let i = 0; i < operatingPoints; i++) {
+      br.skip(12); // operating_point_idc
+      if (br.bits(5) > 7) br.skip(1); // seq_level_idx, seq_tier
+      if (decoderModelInfo && br.bool()) br.skip(2 * bufferDelayLength + 1); // operating_parameters_info
+      if (initialDisplayDelay && br.bool()) br.skip(4);
+    }
+  }
+  const widthBits = br.bits(4) + 1;
+  const heightBits = br.bits(4) + 1;
+  const width = br.bits(widthBits) + 1;
+  const height = br.bits(heightBits) + 1;
+  return { seqProfile, width, height };
+}
+
+/** uvlc() (AV1 spec 4.10.3). */
+function readUvlc(br: BitReader): number {
+  let leadingZeros = 0;
+  while (!br.bool()) {
+    leadingZeros++;
+    if (leadingZeros > 32) throw codecError('av1', 'uvlc longer than 32 bits');
+  }
+  if (leadingZeros >= 32) return 2 ** 32 - 1;
+  return br.bits(leadingZeros) + 2 ** leadingZeros - 1;
+}
+
+/** The sequence header of an av1C record's configOBUs, or null when it carries none. */
+export function av1SequenceHeaderOf(record: Av1CodecConfigurationRecord): Av1SequenceHeader | null {
+  for (const obu of splitObus(record.configObus)) if (obu.type === Av1ObuType.SequenceHeader) return parseAv1SequenceHeader(obu.payload);
+  return null;
 }

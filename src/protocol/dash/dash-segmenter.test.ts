@@ -7,6 +7,7 @@ import { audioFrameFromFlv, videoFrameFromFlv, type MediaFrame } from '../../ker
 import { DashSegmenter, type DashSegmenterOptions } from './dash-segmenter.js';
 import { aacHeader, aacRaw, avFrames, avcHeader, avcPicture, dashOptions, MemoryDisk, timelineOf } from './dash-test-helpers.js';
 import { fragmentTiming } from './fragment-timing.js';
+import { twoEncodes } from '../../kernel/frame-test-helpers.js';
 
 /** avcC and AudioSpecificConfig of the fixtures (x264 High 320x180, AAC-LC 48 kHz; x264 4:4:4 176x100). */
 function fixtureConfigs(): { avcC: Buffer; asc: Buffer; avcC444: Buffer } {
@@ -326,5 +327,21 @@ describe('DASH segmenter', () => {
     assert.equal(withB.earliestPresentationTime, 1520 * 90);
     assert.equal(withB.duration, 160 * 90);
     assert.throws(() => fragmentTiming(Buffer.from('0000000c6d6f6f6600000000', 'hex')), { name: 'ProtocolError' });
+  });
+});
+
+describe('DASH segmenter and format versions', () => {
+  test('two real encodes in a row (SPS change): the new version gets a new Period and video init segment; repeats are not re-parsed', () => {
+    const { frames } = twoEncodes();
+    const { seg, disk, feed } = setup({ fragmentMs: 500, windowSize: 10 });
+    feed(frames);
+    disk.apply(seg.unpublish(T0 + 2000));
+    const periods = [...new Set(seg.segments.map((s) => s.periodId))];
+    assert.deepEqual(periods, [0, 1]);
+    const mpd = disk.text(MPD);
+    assert.equal(timelineOf(mpd, 'video', '1')!.init, 'video-init-1.mp4');
+    assert.match(mpd, /<Period id="1"[^>]*>[\s\S]*width="176" height="100"/);
+    const init1 = disk.files.get(`${HOME}/video-init-1.mp4`) as Buffer;
+    assert.ok(init1.includes(avcC444), 'the new init carries the new avcC');
   });
 });

@@ -134,6 +134,8 @@ export class DashSegmenter {
   private baseUrl = '';
   /** Latest decoder configuration per track, from the sequence headers (or the first MP3/Opus frame). */
   private readonly configs = new Map<TrackKind, TrackInfo>();
+  /** Format version of the latest sequence header per track (0: frames not stamped by a LiveSource). */
+  private readonly headerVersions = new Map<TrackKind, number>();
   private period: Period | null = null;
   /** The latest init segment written per track, which a later Period with the same configuration reuses. */
   private readonly lastInit = new Map<TrackKind, { track: TrackInfo; initName: string }>();
@@ -204,6 +206,7 @@ export class DashSegmenter {
     }
     this.opts = { ...opts, windowSize: Math.max(1, Math.floor(opts.windowSize)) };
     this.configs.clear();
+    this.headerVersions.clear();
     this.stalled.clear();
     this.lastDts.clear();
     this.period = null;
@@ -285,6 +288,11 @@ export class DashSegmenter {
 
   private onSequenceHeader(frame: MediaFrame, ops: DashOp[]): void {
     const kind = frame.kind as TrackKind;
+    // Same format version as this track's last header: a repeat (encoders resend headers), nothing changed
+    // (issue 12 point 3). A new version is parsed once, and setConfig finds which track changed: only that
+    // one gets a new init segment in the new Period.
+    if (frame.formatVersion !== 0 && this.headerVersions.get(kind) === frame.formatVersion) return;
+    this.headerVersions.set(kind, frame.formatVersion);
     let track: TrackInfo | null;
     try {
       track = trackFromSequenceHeader(frame);
@@ -378,7 +386,7 @@ export class DashSegmenter {
       return;
     }
     pt.samples++;
-    pt.bytes += frame.payload.length;
+    pt.bytes += frame.size;
   }
 
   /** Whether this frame closes the segment being filled (and maybe the Period) before it is added. */
@@ -516,8 +524,7 @@ export class DashSegmenter {
     const parts = new Map<TrackKind, SegmentPart>();
     for (const [kind, pt] of period.tracks) {
       if (pt.samples === 0) continue;
-      const nextDtsMs = next !== null && next.kind === 'video' ? next.dts : undefined;
-      const data = pt.builder.flush({ styp: true, nextDtsMs });
+      const data = pt.builder.flush({ styp: true, next: next !== null && next.kind === 'video' ? next : undefined });
       pt.samples = 0;
       pt.bytes = 0;
       if (data === null) continue;

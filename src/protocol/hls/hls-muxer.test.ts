@@ -22,6 +22,7 @@ import {
 } from './hls-test-helpers.js';
 import type { HlsMuxerOptions } from './hls-muxer.js';
 import { audioFrameFromFlv, type MediaFrame } from '../../kernel/media-frame.js';
+import { twoEncodes } from '../../kernel/frame-test-helpers.js';
 
 const headers = (): MediaFrame[] => [h264Header(), aacHeader()];
 
@@ -236,8 +237,8 @@ test('mid-stream: a changed sequence header cuts with a discontinuity; an identi
   assert.equal(opsOf(run.ops, 'close').length, 1, 'identical header: no cut');
   const sps2 = Buffer.from('6764001eacd9447b011000000300100000030320f1225960', 'hex');
   drive(muxer, [h264Header(3000, avcC(sps2))], run);
-  assert.equal(opsOf(run.ops, 'close').length, 2, 'changed header: cut');
   drive(muxer, streamFrames({ startMs: 3000, durationMs: 2100 }), run);
+  assert.equal(opsOf(run.ops, 'close').length, 3, 'changed header: the first frame of the new version cut');
   const entries = lastPlaylist(run.ops)!.playlist.entries;
   assert.deepEqual(entries.map((e) => [e.seq, e.discontinuity]), [[0, true], [1, false], [2, true]]);
   assert.equal(entries[1]!.durationMs, 995, 'the cut segment ends at its last frame (audio at 2995 ms)');
@@ -432,4 +433,31 @@ test('bad input (random payloads, missing headers, jumps) never throws and keeps
       for (const e of p.playlist.entries) assert.ok(e.durationMs >= 100 && Number.isFinite(e.durationMs));
     }
   }
+});
+
+test('two real encodes in a row (SPS change 320x180 -> 176x100): the format version change cuts with a discontinuity', () => {
+  const { frames, versions } = twoEncodes();
+  assert.ok(versions[1] > versions[0]);
+  const muxer = new HlsMuxer(counterRandom());
+  muxer.publish(options({ fragmentMs: 10_000 }));
+  const run: Run = { ops: [], framesBySeq: new Map() };
+  for (const f of frames) run.ops.push(...muxer.offer(f, 1_700_000_000_000 + f.dts));
+  run.ops.push(...muxer.unpublish());
+  const entries = lastPlaylist(run.ops)!.playlist.entries;
+  assert.deepEqual(entries.map((e) => e.discontinuity), [true, true], 'one segment per encode, the second after a discontinuity');
+  assert.ok(run.ops.some((o) => o.type === 'log' && /format version/.test(o.message)));
+  // The first segment ends with the first encode (its audio runs a few ms past 1 s), the second holds the rest.
+  const closes = opsOf(run.ops, 'close');
+  assert.equal(closes.length, 2);
+  assert.ok(closes[0]!.durationMs < 1100 && closes[1]!.durationMs > 800, `${closes[0]!.durationMs} ${closes[1]!.durationMs}`);
+});
+
+test('a format version moved by a track HLS does not carry (Opus next to AAC) does not cut', () => {
+  const muxer = new HlsMuxer(counterRandom());
+  muxer.publish(options());
+  const run = drive(muxer, [...headers(), ...streamFrames({ durationMs: 1000 })]);
+  drive(muxer, [audioFrameFromFlv(Buffer.from([0xd6, 0xfc, 0x01, 0x02]), 1000)!, ...streamFrames({ startMs: 1000, durationMs: 900 })], run);
+  assert.equal(muxer.ignoredFrames, 1);
+  assert.equal(opsOf(run.ops, 'close').length, 0, 'still the first segment');
+  assert.ok(!run.ops.some((o) => o.type === 'log' && /format version/.test(o.message)));
 });

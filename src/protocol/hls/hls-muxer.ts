@@ -15,9 +15,10 @@
 // - a segment under 100 ms is dropped and its seq reused.
 //
 // Discontinuities: the first segment of each publish (SRS marks it when the sequence headers arrive), and
-// beyond SRS a cut plus #EXT-X-DISCONTINUITY when, mid-publish, a sequence header changes, a codec or track
-// changes, or a track's timestamps jump (back > 250 ms or forward > 10 s). Repeated identical sequence
-// headers do not count (SRS would mark the segment).
+// beyond SRS a cut plus #EXT-X-DISCONTINUITY when, mid-publish, a frame's format version differs from the
+// one its segment started with (a sequence header or codec changed: MediaFormat bumps the version, issue 12
+// point 3), a track appears, or a track's timestamps jump (back > 250 ms or forward > 10 s). Repeated
+// identical sequence headers do not bump the version, so they do not cut (SRS would mark the segment).
 
 import { decodeAmf0 } from '../../kernel/format/amf0.js';
 import { Amf0EcmaArray, type Amf0Value } from '../../kernel/format/amf-value.js';
@@ -104,6 +105,8 @@ interface OpenSegment {
   readonly discontinuity: boolean;
   readonly key: PlaylistKey | null;
   readonly keyPath: string | null;
+  /** The format version of the frames in it: a frame of a newer one whose carried headers changed cuts. */
+  formatVersion: number;
   startDts: number;
   endDts: number;
   /** Bytes of PES data (tables excluded): a segment without any is never kept. */
@@ -306,7 +309,7 @@ export class HlsMuxer {
       return;
     }
     if (frame.sequenceHeader) {
-      this.onVideoHeader(frame, ops);
+      this.onVideoHeader(frame);
       return;
     }
     if (!isCodedVideo(frame)) return;
@@ -324,7 +327,7 @@ export class HlsMuxer {
       return;
     }
     if (frame.sequenceHeader) {
-      this.onAudioHeader(frame, ops);
+      this.onAudioHeader(frame);
       return;
     }
     if (frame.view.raw.length === 0) return;
@@ -338,20 +341,17 @@ export class HlsMuxer {
     this.write(f, nowMs, ops);
   }
 
-  private onVideoHeader(frame: VideoFrame, ops: HlsOp[]): void {
-    const prev = this.videoHeader;
+  // A changed header is not compared here: it bumped the format version, and the next media frame, of that
+  // version, cuts in write(). The TS muxer already holds the new header for the keyframe of the new segment.
+  private onVideoHeader(frame: VideoFrame): void {
     this.videoHeader = frame;
-    // The codec bytes, not the format version: the version also moves for the other track's changes.
-    if (prev !== null && (prev.codec !== frame.codec || !prev.view.data.equals(frame.view.data))) this.cut(ops, 'video sequence header changed');
     if (this.ts && this.tracks?.video === frame.codec) this.ts.mux(frame);
   }
 
-  private onAudioHeader(frame: AudioFrame, ops: HlsOp[]): void {
-    const prev = this.audioHeader;
+  private onAudioHeader(frame: AudioFrame): void {
     this.audioHeader = frame;
     // Parsed once per header frame by its codec view; a broken config gives 0 (the TS muxer drops the frames too).
     this.aacSampleRate = frame.view.track()?.asc?.sampleRate ?? 0;
-    if (prev !== null && (prev.codec !== frame.codec || !prev.view.raw.equals(frame.view.raw))) this.cut(ops, 'audio sequence header changed');
     if (this.ts && this.tracks?.audio === 'aac') this.ts.mux(frame);
   }
 
@@ -410,7 +410,18 @@ export class HlsMuxer {
 
   private write(frame: VideoFrame | AudioFrame, nowMs: number, ops: HlsOp[]): void {
     const opts = this.opts!;
-    const cur = this.current;
+    let cur = this.current;
+    if (cur !== null && frame.formatVersion !== cur.formatVersion) {
+      // A carried track's header stamped after the segment began is a new configuration: cut. A version
+      // moved by a track HLS does not carry (an Opus track next to AAC) changes nothing here.
+      const from = cur.formatVersion;
+      if ((this.videoHeader?.formatVersion ?? 0) > from || (this.audioHeader?.formatVersion ?? 0) > from) {
+        this.cut(ops, `format version ${from} -> ${frame.formatVersion} (sequence header changed)`);
+        cur = null;
+      } else {
+        cur.formatVersion = frame.formatVersion;
+      }
+    }
     if (cur !== null && cur.mediaBytes > 0 && Math.max(cur.endDts, frame.dts) - Math.min(cur.startDts, frame.dts) > this.rules.maxSegmentMs) {
       // The frame would stretch the segment past the playlist's fixed target duration (a gap in the
       // timestamps): it starts the next segment instead (RFC 8216 §6.2.1, playlist.ts).
@@ -427,7 +438,7 @@ export class HlsMuxer {
         cur.endDts - cur.startDts >= this.rules.forceCutMs;
       if (reap) this.closeSegment(ops);
     }
-    if (this.current === null) this.openSegment(nowMs, ops);
+    if (this.current === null) this.openSegment(nowMs, frame.formatVersion, ops);
     const seg = this.current!;
     const bytes = this.ts!.mux(frame);
     if (bytes.length === 0) return;
@@ -450,7 +461,7 @@ export class HlsMuxer {
     return duration >= limitMs + allowance;
   }
 
-  private openSegment(nowMs: number, ops: HlsOp[]): void {
+  private openSegment(nowMs: number, formatVersion: number, ops: HlsOp[]): void {
     const opts = this.opts!;
     const seq = this.nextSeq++;
     const { vhost, app, stream } = opts;
@@ -492,6 +503,7 @@ export class HlsMuxer {
       discontinuity: this.pendingDiscontinuity,
       key,
       keyPath,
+      formatVersion,
       startDts: 0,
       endDts: 0,
       mediaBytes: 0,

@@ -4,6 +4,7 @@
 import { audioFrameFromFlv, dataFrame, videoFrameFromFlv, type AudioFrame, type MediaFrame, type VideoFrame } from '../../kernel/media-frame.js';
 import { encodeAmf0 } from '../../kernel/format/amf0.js';
 import { Amf0EcmaArray } from '../../kernel/format/amf-value.js';
+import { MediaFormat } from '../../kernel/media-format.js';
 import type { HlsMuxer, HlsMuxerOptions, HlsOp } from './hls-muxer.js';
 
 /** x264 High 64x48 SPS/PPS (the mpegts tests' fixture) and its avcC. */
@@ -137,9 +138,15 @@ export interface Run {
 }
 
 /** Feed frames at a wall clock starting at `nowMs` (advancing with the stream), collecting ops. */
+/** One MediaFormat per muxer, stamping versions on the frames as LiveSource.publish does. */
+const formats = new WeakMap<HlsMuxer, MediaFormat>();
+
 export function drive(muxer: HlsMuxer, frames: MediaFrame[], run: Run = { ops: [], framesBySeq: new Map() }, nowMs = Date.UTC(2024, 2, 5, 7, 8, 9, 10)): Run {
   let seq = -1;
-  for (const f of frames) {
+  let format = formats.get(muxer);
+  if (format === undefined) formats.set(muxer, (format = new MediaFormat()));
+  for (const input of frames) {
+    const f = format.stamp(input);
     const ops = muxer.offer(f, nowMs + f.dts);
     for (const op of ops) {
       if (op.type === 'open') seq = op.seq;

@@ -335,3 +335,32 @@ describe('FragmentBuilder', () => {
     }
   });
 });
+
+describe('fragment timing from the frame clock (issue 12: ticks, not ms)', () => {
+  const AAC48: TrackInfo = { kind: 'audio', codec: 'aac', timescale: 48000, config: Buffer.from([0x11, 0x90]), sampleRate: 48000, channels: 2 };
+
+  test('a 90 kHz TS ingest at 29.97 fps keeps exact decode times, composition offsets and the last duration', () => {
+    const b = new FragmentBuilder([H264]);
+    // 3003 ticks a frame (33.367 ms): in whole ms the frames would land 33 or 34 ms apart.
+    const frame = (i: number, key: boolean) =>
+      videoFrameFromFlv(legacyVideoBody(7, key ? 1 : 2, 1, 33, avcc(nalu(key ? 0x65 : 0x41, 10))), Math.round((i * 3003) / 90), 90000, i * 3003, i * 3003 + 3003)!;
+    for (let i = 0; i < 30; i++) b.add(frame(i, i === 0));
+    const samples = readFragments(b.flush({ next: frame(30, true) })!);
+    assert.deepEqual(samples.map((s) => s.dts), Array.from({ length: 30 }, (_, i) => i * 3003));
+    assert.ok(samples.every((s) => s.duration === 3003 && s.cts === 3003), 'durations and offsets exact, the last one too');
+  });
+
+  test('48 kHz AAC from a 90 kHz clock: 10 minutes of 1024-sample frames end exactly at n x 1024', () => {
+    const b = new FragmentBuilder([AAC48]);
+    const n = Math.ceil((600 * 48000) / 1024);
+    const tfdts: number[] = [];
+    for (let i = 0; i < n; i++) {
+      // 1024/48000 s = 1920 ticks at 90 kHz exactly; 21.333 ms in the FLV clock.
+      b.add(audioFrameFromFlv(aacBody(1, Buffer.from([0x21, 0x10, 0x05])), Math.round((i * 1920) / 90), 90000, i * 1920)!);
+      if ((i + 1) % 470 === 0) tfdts.push(readFragments(b.flush()!)[0]!.dts);
+    }
+    const last = readFragments(b.flush()!);
+    assert.equal(last[last.length - 1]!.dts, (n - 1) * 1024);
+    assert.ok(tfdts.every((t, k) => t === k * 470 * 1024), 'every fragment starts on its sample count');
+  });
+});

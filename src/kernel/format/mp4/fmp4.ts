@@ -80,6 +80,8 @@ export interface FlushOptions {
    * Audio tracks end on their frames' known length (1024 samples for AAC) and ignore it.
    */
   nextDtsMs?: number;
+  /** The video frame that will follow, when known: as nextDtsMs, from its own clock (exact for 90 kHz). */
+  next?: MediaFrame;
 }
 
 interface Lane {
@@ -91,7 +93,7 @@ interface Lane {
 
 /**
  * Collects frames into samples and writes them as one fragment (moof + mdat) per flush. Timestamps
- * are kept absolute: tfdt is the frame's dts (ms) in the track timescale, so fragments of a live stream
+ * are kept absolute: tfdt is the frame's dtsTicks in the track timescale, so fragments of a live stream
  * line up with each other and with a DASH timeline without any rebasing. Frames of kinds or codecs the
  * builder has no track for, sequence headers and empty bodies are ignored; malformed bodies throw
  * ProtocolError and leave the builder unchanged.
@@ -162,7 +164,13 @@ export class FragmentBuilder {
       dataOffsetAt.push(w.length);
       w.i32(0); // data_offset, patched below once the moof size is known
       const lastDuration =
-        video && opts.nextDtsMs !== undefined ? lane.sampler.durationUntil(opts.nextDtsMs) : lane.sampler.lastSampleDuration;
+        !video
+          ? lane.sampler.lastSampleDuration
+          : opts.next !== undefined
+            ? lane.sampler.durationUntilTicks(lane.sampler.decodeTime(opts.next.dtsTicks, opts.next.timescale))
+            : opts.nextDtsMs !== undefined
+              ? lane.sampler.durationUntil(opts.nextDtsMs)
+              : lane.sampler.lastSampleDuration;
       for (let i = 0; i < samples.length; i++) {
         const s = samples[i]!;
         const next = samples[i + 1];

@@ -12,7 +12,7 @@ import { parseAvcDecoderConfigurationRecord } from '../../codec/h264.js';
 import { parseHevcDecoderConfigurationRecord } from '../../codec/h265.js';
 import { parseMpegAudioFrameHeader } from '../../codec/mp3.js';
 import { opusPacketSamples } from '../../codec/opus.js';
-import type { MediaFrame } from '../../media-frame.js';
+import { ticksIn, type MediaFrame } from '../../media-frame.js';
 
 export type Mp4VideoCodec = 'h264' | 'h265';
 export type Mp4AudioCodec = 'aac' | 'mp3' | 'opus';
@@ -124,19 +124,22 @@ function validateNalus(data: Buffer, lengthSize: number, codec: string): void {
 }
 
 /**
- * Turns frames into samples of one track: picks the codec payload out of the FLV body, converts ms
- * timestamps to the track timescale and keeps decode times strictly increasing.
+ * Turns frames into samples of one track: picks the codec payload out of the FLV body, converts the
+ * frame's own integer clock (`dtsTicks`/`ptsTicks` in `timescale`: ms for RTMP, 90 kHz for TS) to the track
+ * timescale, never through rounded milliseconds (issue 12 point 1), and keeps decode times strictly
+ * increasing. A 90 kHz ingest reaches a 90 kHz video track unchanged.
  *
- * Audio timestamps from RTMP are whole milliseconds, so AAC frames 1024/44100 s apart arrive 23 or 24 ms
- * apart; when a frame lands within 1 ms of where the previous frame's known length puts it, it is placed
- * exactly there, so sample durations stay 1024 (and fragments stay contiguous) without drifting from the
- * source clock by more than a millisecond.
+ * Audio durations come from sample counts (1024 for AAC, the MP3 header, the Opus TOC). Timestamps from
+ * RTMP are whole milliseconds, so AAC frames 1024/44100 s apart arrive 23 or 24 ms apart; when a frame
+ * lands within 1 ms of where the previous frame's length puts it, it is placed exactly there, so sample
+ * durations stay 1024 (and fragments stay contiguous) without drifting from the source clock.
  */
 export class TrackSampler {
   private readonly naluLengthSize: number;
   /** Ticks of one AAC frame (0 when not an integer in this timescale). */
   private readonly aacFrameTicks: number;
   private readonly toleranceTicks: number;
+  private readonly originTicks: number;
   private lastDts = -1;
   private predictedDts = -1;
   private lastHint = 0;
@@ -158,6 +161,7 @@ export class TrackSampler {
       // A config this writer cannot read: keep the defaults (4-byte NALU lengths, no AAC snapping).
     }
     this.naluLengthSize = lengthSize;
+    this.originTicks = this.toTicks(originMs);
     this.aacFrameTicks = aacTicks;
     this.toleranceTicks = Math.ceil(track.timescale / 1000) + 1;
   }
@@ -187,13 +191,23 @@ export class TrackSampler {
     return this.track.kind === 'video' ? Math.round(this.track.timescale / 25) : 1024;
   }
 
+  /** A frame time (its dtsTicks or ptsTicks, in its own `timescale`) as a decode time of this track. */
+  decodeTime(ticks: number, timescale: number): number {
+    return Math.max(0, ticksIn(ticks, timescale, this.track.timescale) - this.originTicks);
+  }
+
   /**
    * Duration of the latest sample if the next frame is decoded at `nextDtsMs`: snapped like `take()`
    * would snap it, and never below 1 tick (a next frame at or before the latest one gives the estimate).
    */
   durationUntil(nextDtsMs: number): number {
+    return this.durationUntilTicks(Math.max(0, this.toTicks(nextDtsMs) - this.originTicks));
+  }
+
+  /** durationUntil() for a next frame known in its own clock: `decodeTime(next.dtsTicks, next.timescale)`. */
+  durationUntilTicks(next: number): number {
     if (this.lastDts < 0) return this.lastSampleDuration;
-    let t = Math.max(0, this.toTicks(nextDtsMs - this.originMs));
+    let t = next;
     if (this.predictedDts >= 0 && Math.abs(t - this.predictedDts) <= this.toleranceTicks) t = this.predictedDts;
     return t > this.lastDts ? t - this.lastDts : this.lastSampleDuration;
   }
@@ -206,7 +220,7 @@ export class TrackSampler {
   take(frame: MediaFrame): Mp4Sample | null {
     const picked = this.pick(frame);
     if (picked === null) return null;
-    let dts = Math.max(0, this.toTicks(frame.dts - this.originMs));
+    let dts = this.decodeTime(frame.dtsTicks, frame.timescale);
     if (this.predictedDts >= 0 && Math.abs(dts - this.predictedDts) <= this.toleranceTicks) dts = this.predictedDts;
     if (this.lastDts >= 0 && dts <= this.lastDts) dts = this.lastDts + 1;
     if (this.lastDts >= 0) this.prevDuration = dts - this.lastDts;
@@ -214,7 +228,7 @@ export class TrackSampler {
     this.lastHint = picked.hint;
     this.predictedDts = picked.hint > 0 ? dts + picked.hint : -1;
     // Composition offsets are 32-bit in trun/ctts; FLV's 24-bit ms offsets fit any sane timescale.
-    const cts = clampI32(Math.round(((frame.pts - frame.dts) * this.track.timescale) / 1000));
+    const cts = clampI32(ticksIn(frame.ptsTicks - frame.dtsTicks, frame.timescale, this.track.timescale));
     return { data: picked.data, dts, cts, sync: picked.sync };
   }
 
