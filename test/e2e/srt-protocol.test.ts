@@ -86,6 +86,7 @@ async function listen(options: Partial<SrtOptions>): Promise<TestServer> {
 
 function waitExit(p: ChildProcess, ms: number): Promise<number | null> {
   return new Promise((resolve) => {
+    if (p.exitCode !== null || p.signalCode !== null) return resolve(p.exitCode);
     const t = setTimeout(() => {
       p.kill('SIGKILL');
     }, ms);
@@ -122,5 +123,160 @@ test('ffmpeg (libsrt caller) publishes MPEG-TS to our listener with a stream id'
     assertTs(srv.payloads);
   } finally {
     srv.stop();
+  }
+});
+
+/** Two seconds of H.264 in MPEG-TS from lavfi, cut into 1316-byte SRT payloads. */
+async function makeTs(): Promise<Buffer> {
+  const ff = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-t', '2', '-c:v', 'libx264', '-preset', 'ultrafast', '-f', 'mpegts', '-'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const chunks: Buffer[] = [];
+  ff.stdout!.on('data', (d: Buffer) => chunks.push(d));
+  await waitExit(ff, 20_000);
+  return Buffer.concat(chunks);
+}
+
+function chunk(ts: Buffer, size = 1316): Buffer[] {
+  const out: Buffer[] = [];
+  for (let o = 0; o < ts.length; o += size) out.push(ts.subarray(o, Math.min(ts.length, o + size)));
+  return out;
+}
+
+test('srt-live-transmit publishes with passphrase + pbkeylen 32: AES-256 keys unwrap and payloads decrypt', { timeout: 30_000 }, async () => {
+  const ts = await makeTs();
+  const srv = await listen({ latencyMs: 120, passphrase: 'correct-horse-battery' });
+  try {
+    const slt = spawn('srt-live-transmit', ['-q', '-a:no', '-c:1316', 'file://con', `srt://127.0.0.1:${srv.port}?passphrase=correct-horse-battery&pbkeylen=32&streamid=#!::r=live/enc,m=publish`], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    slt.stderr!.on('data', (d) => (err += d));
+    // srt-live-transmit discards input read before it is connected: start once we see the connection.
+    const connectBy = now() + 5000;
+    while (!srv.events.some((e) => e.type === 'connected') && now() < connectBy) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    for (const c of chunk(ts, 1316 * 4)) {
+      slt.stdin!.write(c);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    // srt-live-transmit drops what is still in flight when its input ends, so end it once all arrived.
+    const deadline = now() + 5000;
+    while (Buffer.concat(srv.payloads).length < ts.length - 1316 * 3 && now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // srt-live-transmit neither exits at the end of its input nor sends a SHUTDOWN when interrupted,
+    // so the test stops it once the data is in (ffmpeg's SHUTDOWN is checked above).
+    slt.kill('SIGKILL');
+    await waitExit(slt, 5_000);
+    const connected = srv.events.find((e) => e.type === 'connected');
+    assert.ok(connected && connected.type === 'connected' && connected.encrypted, err);
+    assertTs(srv.payloads);
+    assert.deepEqual(Buffer.concat(srv.payloads), ts.subarray(0, Buffer.concat(srv.payloads).length), 'bytes arrive as sent');
+    assert.ok(Buffer.concat(srv.payloads).length >= ts.length - 1316 * 8, 'nearly everything arrived');
+  } finally {
+    srv.stop();
+  }
+});
+
+test('a wrong passphrase is rejected with BADSECRET and no connection is made', { timeout: 30_000 }, async () => {
+  const srv = await listen({ passphrase: 'correct-horse-battery' });
+  try {
+    const slt = spawn('srt-live-transmit', ['-q', '-a:no', '-c:1316', 'file://con', `srt://127.0.0.1:${srv.port}?passphrase=wrong-horse-battery&streamid=x`], { stdio: ['pipe', 'ignore', 'pipe'] });
+    slt.stdin!.write(Buffer.alloc(1316, 0x47));
+    const until = now() + 5000;
+    while (!srv.rejects.length && now() < until) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 200));
+    slt.kill('SIGKILL');
+    await waitExit(slt, 5_000);
+    assert.deepEqual(srv.rejects.slice(0, 1), [1010]);
+    assert.equal(srv.drivers.length, 0);
+  } finally {
+    srv.stop();
+  }
+});
+
+test('srt-live-transmit plays from our listener through 10% loss: NAK + retransmission deliver every byte', { timeout: 30_000 }, async () => {
+  const ts = await makeTs();
+  const srv = await listen({ latencyMs: 120, peerLatencyMs: 300 });
+  try {
+    const slt = spawn('srt-live-transmit', ['-q', '-a:no', '-c:1316', `srt://127.0.0.1:${srv.port}?streamid=live/play&latency=300`, 'file://con'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const got: Buffer[] = [];
+    slt.stdout!.on('data', (d: Buffer) => got.push(d));
+    while (!srv.drivers.length) await new Promise((r) => setTimeout(r, 10));
+    const d = srv.drivers[0]!;
+    // Drop every 10th first transmission of a data packet on the way out (retransmissions pass).
+    const sock = (d as unknown as { sock: dgram.Socket }).sock;
+    const realSend = sock.send.bind(sock) as (b: Buffer, port: number, address: string) => void;
+    let n = 0;
+    (sock as unknown as { send: unknown }).send = (b: Buffer, port: number, address: string) => {
+      const isData = (b[0]! & 0x80) === 0;
+      const retrans = (b[4]! & 0x04) !== 0;
+      if (isData && !retrans && ++n % 10 === 0) return;
+      realSend(b, port, address);
+    };
+    const pieces = chunk(ts);
+    const startAt = now();
+    for (let i = 0; i < pieces.length; i++) {
+      // About 2 s of media over ~1 s of sending.
+      const due = startAt + i * (1000 / pieces.length);
+      if (due > now()) await new Promise((r) => setTimeout(r, due - now()));
+      d.conn.send(pieces[i]!, now());
+      d.run([]);
+    }
+    const deadline = now() + 5000;
+    while (d.conn.stats().sendBuffered > 0 && now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const st = d.conn.stats();
+    // The player holds packets for its 300 ms latency; a SHUTDOWN before that would cut them off.
+    await new Promise((r) => setTimeout(r, 800));
+    d.run(d.conn.close(now()));
+    await waitExit(slt, 5_000); // srt-live-transmit flushes stdout when it exits on our SHUTDOWN
+    assert.ok(st.sender.retransmitted >= Math.floor(pieces.length / 10) - 1, `retransmitted ${st.sender.retransmitted}`);
+    assert.ok(st.sender.naksReceived > 0);
+    assert.equal(Buffer.concat(got).length, ts.length);
+    assert.ok(Buffer.concat(got).equals(ts), 'every byte, in order');
+  } finally {
+    srv.stop();
+  }
+});
+
+test('our caller publishes encrypted to a srt-live-transmit listener', { timeout: 30_000 }, async () => {
+  const ts = await makeTs();
+  const port = await new Promise<number>((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.bind(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+  const slt = spawn('srt-live-transmit', ['-q', '-a:no', '-c:1316', `srt://127.0.0.1:${port}?mode=listener&passphrase=0123456789abc&pbkeylen=24&latency=200`, 'file://con'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const got: Buffer[] = [];
+  slt.stdout!.on('data', (b: Buffer) => got.push(b));
+  await new Promise((r) => setTimeout(r, 300)); // no readiness signal from srt-live-transmit -q
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  const events: SrtEvent[] = [];
+  const conn = SrtConnection.connect('#!::r=live/pull,m=publish', { passphrase: '0123456789abc', pbKeyLen: 24, latencyMs: 120 }, now());
+  const d = new Driver(conn, sock, port, '127.0.0.1', (e) => events.push(e));
+  sock.on('message', (msg) => d.run(conn.receive(msg, now())));
+  try {
+    d.run([]);
+    const deadline = now() + 5000;
+    while (conn.state !== 'connected' && now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(conn.state, 'connected', JSON.stringify(events));
+    const c = events.find((e) => e.type === 'connected');
+    assert.ok(c && c.type === 'connected' && c.encrypted);
+    assert.equal(c.peerLatencyMs, 200, 'the listener receives with its 200 ms');
+    const pieces = chunk(ts);
+    for (let i = 0; i < pieces.length; i++) {
+      conn.send(pieces[i]!, now());
+      d.run([]);
+      if (i % 10 === 9) await new Promise((r) => setTimeout(r, 5));
+    }
+    const until = now() + 5000;
+    while (conn.stats().sendBuffered > 0 && now() < until) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 700)); // the listener's 200 ms TSBPD hold
+    d.run(conn.close(now()));
+    await waitExit(slt, 5_000);
+    assert.ok(Buffer.concat(got).equals(ts), `received ${Buffer.concat(got).length} of ${ts.length}`);
+  } finally {
+    d.stop();
+    sock.close();
+    slt.kill('SIGKILL');
+    await waitExit(slt, 5000);
   }
 });
