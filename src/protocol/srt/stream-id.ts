@@ -65,7 +65,7 @@ export function parseStreamId(streamId: string, defaultApp = 'live'): SrtStreamI
     path = path.slice(0, q);
     if (query) params.unshift(query);
   }
-  path = path.replace(/^\/+|\/+$/g, '');
+  path = path.replace(/^\/+/, '');
   if (!path) throw bad(streamId, 'names no stream');
   const slash = path.lastIndexOf('/');
   const app = slash < 0 ? defaultApp : path.slice(0, slash);
