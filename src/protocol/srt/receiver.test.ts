@@ -54,6 +54,7 @@ test('a gap is NAKed at once, again periodically, and cleared by the retransmiss
   rx.tick(100_000);
   assert.equal(naks(sent).length, 1);
   rx.tick(160_000);
+  assert.equal(naks(sent).length, 2, 'the periodic NAK');
   assert.deepEqual(naks(sent).at(-1), [{ from: 101, to: 102 }]);
   rx.onData(pkt(101, 1000, { retransmitted: true }), 161_000);
   rx.onData(pkt(102, 2000, { retransmitted: true }), 161_000);

@@ -363,8 +363,10 @@ export class SrtReceiver {
 
   /** The earliest time something here needs a tick or a delivery. */
   nextTimeUs(nowUs: number): number {
-    let t = this.lastFullAckUs + SYN_INTERVAL_US;
-    if (this.loss.length) t = Math.min(t, this.lastNakCheckUs + MIN_NAK_INTERVAL_US);
+    // The ACK timer runs only while an ACK is owed (libsrt also skips an ACK the peer already ACKACKed).
+    const ackOwed = this.ackSeq !== this.lastAckSentSeq || this.ackSeq !== this.lastAckAckedSeq;
+    let t = ackOwed ? this.lastFullAckUs + SYN_INTERVAL_US : Infinity;
+    if (this.loss.length && this.opts.periodicNak) t = Math.min(t, this.lastNakCheckUs + MIN_NAK_INTERVAL_US);
     if (seqOffset(this.deliverSeq, this.maxSeq) >= 0) {
       const slot = this.slots[this.slotIndex(this.deliverSeq)] ?? this.slots[this.slotIndex(this.firstPresentAfter(this.deliverSeq) ?? this.deliverSeq)];
       if (slot) t = Math.min(t, this.playTimeUs(slot.tsUs));

@@ -103,3 +103,16 @@ test('a full send buffer drops the oldest packet (live mode)', () => {
   assert.equal(tx.stats.overflowDropped, 2);
   assert.deepEqual(tx.poll(0).map((b) => data(b).payload[0]), [2, 3, 4, 5]);
 });
+
+test('tail loss: when the stream pauses with packets unacknowledged for an RTO, the newest is resent', () => {
+  const { tx } = make();
+  for (let i = 0; i < 3; i++) tx.send(Buffer.from([i]), 0);
+  assert.equal(tx.poll(0).length, 3);
+  // RTO = RTT 100 ms + 4 x 50 ms + 20 ms before any sample.
+  assert.equal(tx.nextTimeUs(0), 320_000);
+  assert.equal(tx.poll(319_999).length, 0);
+  const probe = tx.poll(320_000).map(data);
+  assert.deepEqual(probe.map((p) => [p.seq, p.retransmitted]), [[12, true]]);
+  tx.onAck(0, { lastAckSeq: 13 }, 321_000);
+  assert.equal(tx.nextTimeUs(321_000), undefined, 'nothing left to probe once acknowledged');
+});

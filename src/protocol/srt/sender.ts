@@ -65,6 +65,8 @@ export class SrtSender {
   private unsentCount = 0;
   private nextSendUs = 0;
   private peerAvail: number;
+  /** Last new packet sent or ACK progress: the tail-loss timer counts from it. */
+  private lastProgressUs = 0;
   private lastAckNo = 0;
 
   constructor(
@@ -87,7 +89,8 @@ export class SrtSender {
     }
     const seq = this.nextSeq;
     this.nextSeq = seqInc(seq);
-    const enc = this.opts.encrypt ? this.opts.encrypt(payload, seq) : { payload: Buffer.from(payload), keyFlag: KeyFlag.None };
+    // No copy: a Buffer handed to send() is never mutated afterwards (ARCHITECTURE.md, media model).
+    const enc = this.opts.encrypt ? this.opts.encrypt(payload, seq) : { payload, keyFlag: KeyFlag.None };
     this.buffer.push({
       seq,
       msgNo: this.msgNo,
@@ -134,6 +137,7 @@ export class SrtSender {
       this.buffer.splice(0, n);
       this.ackedSeq = ack.lastAckSeq;
       this.pruneLoss();
+      this.lastProgressUs = nowUs;
     }
     if (ack.availBufPackets !== undefined) this.peerAvail = Math.max(2, ack.availBufPackets);
     if (ack.rttUs !== undefined) this.rtt.peerEstimate(ack.rttUs, ack.rttVarUs ?? 0);
@@ -142,7 +146,6 @@ export class SrtSender {
       this.lastAckNo = ackNo;
       this.out.sendControl(ControlType.AckAck, ackNo, Buffer.alloc(4));
     }
-    void nowUs;
   }
 
   /** NAK: queue the named packets we still hold; ranges outside what we sent are ignored and counted. */
@@ -213,12 +216,18 @@ export class SrtSender {
       }
       if (!d) {
         const e = this.firstUnsent();
-        if (!e) break;
+        if (!e) {
+          d = this.tailProbe(nowUs);
+          if (!d) break;
+          into.push(d);
+          break;
+        }
         if (seqOffset(this.ackedSeq, e.seq) >= Math.min(this.opts.flowWindow, this.peerAvail)) break;
         e.sent = true;
         this.unsentCount--;
         d = this.datagram(e, false);
         this.stats.sent++;
+        this.lastProgressUs = nowUs;
       }
       into.push(d);
       if (this.opts.maxBwBps > 0) {
@@ -226,6 +235,25 @@ export class SrtSender {
       }
     }
     return into;
+  }
+
+  /**
+   * Tail loss: the receiver only sees a hole when a later packet arrives, so when the stream pauses
+   * with packets unacknowledged for a retransmission timeout, resend the newest one; its arrival
+   * makes the receiver NAK anything missing before it.
+   */
+  private tailProbe(nowUs: number): Buffer | undefined {
+    const due = this.tailProbeUs();
+    if (due === undefined || nowUs < due) return undefined;
+    this.lastProgressUs = nowUs;
+    this.stats.retransmitted++;
+    return this.datagram(this.buffer[this.buffer.length - 1]!, true);
+  }
+
+  private tailProbeUs(): number | undefined {
+    if (this.unsentCount > 0 || this.loss.length || !this.buffer.length) return undefined;
+    const rto = this.rtt.rttUs + 4 * this.rtt.rttVarUs + 20_000;
+    return this.lastProgressUs + rto;
   }
 
   private firstUnsent(): Entry | undefined {
@@ -245,7 +273,7 @@ export class SrtSender {
   /** When poll() has something to do: pacing, a pending retransmission or unsent data. */
   nextTimeUs(nowUs: number): number | undefined {
     const pending = this.loss.length > 0 || this.firstUnsent() !== undefined;
-    let t: number | undefined = pending ? Math.max(nowUs, this.nextSendUs) : undefined;
+    let t: number | undefined = pending ? Math.max(nowUs, this.nextSendUs) : this.tailProbeUs();
     if (this.opts.tlpktdrop && this.buffer.length) {
       const threshold = Math.max(this.opts.peerLatencyUs, DROP_MIN_THRESHOLD_US) + 20_000;
       const drop = this.buffer[0]!.originUs + threshold + 1;
