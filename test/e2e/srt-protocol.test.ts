@@ -280,3 +280,81 @@ test('our caller publishes encrypted to a srt-live-transmit listener', { timeout
     await waitExit(slt, 5000);
   }
 });
+
+test('key refresh both ways with libsrt: srt-live-transmit rotates its keys to our listener, ours rotate to its listener', { timeout: 40_000 }, async () => {
+  const ts = await makeTs();
+  const pieces = chunk(ts);
+  // (a) libsrt publishes with a 64-packet refresh rate: its in-band KMREQs must be installed here.
+  const srv = await listen({ latencyMs: 120, passphrase: 'correct-horse-battery' });
+  try {
+    const slt = spawn('srt-live-transmit', ['-q', '-a:no', '-c:1316', 'file://con', `srt://127.0.0.1:${srv.port}?passphrase=correct-horse-battery&kmrefreshrate=64&kmpreannounce=16&streamid=k`], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const connectBy = now() + 5000;
+    while (!srv.events.some((e) => e.type === 'connected') && now() < connectBy) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    const rounds = 6; // 6 x 33 packets: three key switches at 64 packets each
+    for (let k = 0; k < rounds; k++) {
+      for (const p of pieces) {
+        slt.stdin!.write(Buffer.concat([p, Buffer.alloc(1316 - p.length, 0xff)]));
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    }
+    const deadline = now() + 5000;
+    while (srv.payloads.length < pieces.length * rounds * 0.95 && now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    slt.kill('SIGKILL');
+    await waitExit(slt, 5_000);
+    const installs = srv.events.filter((e) => e.type === 'key-installed').length;
+    assert.ok(installs >= 2, `in-band KMREQs installed: ${installs}`);
+    // srt-live-transmit may discard a few chunks it reads before it is ready; what it sent all arrives.
+    const st = srv.drivers[0]!.conn.stats();
+    assert.ok(srv.payloads.length >= pieces.length * rounds * 0.9, `payloads ${srv.payloads.length} ${JSON.stringify(st)}`);
+    assert.equal(st.undecryptable, 0);
+    assert.equal(st.receiver.received, srv.payloads.length);
+    assert.equal(st.receiver.dropped, 0);
+    for (const p of srv.payloads) assert.equal(p[0], 0x47);
+  } finally {
+    srv.stop();
+  }
+  // (b) our caller publishes with a 64-packet refresh rate to a libsrt listener.
+  const port = await new Promise<number>((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.bind(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+  const slt = spawn('srt-live-transmit', ['-q', '-a:no', `srt://127.0.0.1:${port}?mode=listener&passphrase=0123456789abc`, 'file://con'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const got: Buffer[] = [];
+  slt.stdout!.on('data', (b: Buffer) => got.push(b));
+  await new Promise((r) => setTimeout(r, 300));
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  const conn = SrtConnection.connect('k', { passphrase: '0123456789abc', kmRefreshRate: 64, kmPreAnnounce: 16 }, now());
+  const d = new Driver(conn, sock, port, '127.0.0.1', () => {});
+  sock.on('message', (msg) => d.run(conn.receive(msg, now())));
+  try {
+    d.run([]);
+    const deadline = now() + 5000;
+    while (conn.state !== 'connected' && now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const rounds = 6;
+    for (let k = 0; k < rounds; k++) {
+      for (const p of pieces) {
+        conn.send(p, now());
+        d.run([]);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    }
+    const until = now() + 5000;
+    while (conn.stats().sendBuffered > 0 && now() < until) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 500));
+    d.run(conn.close(now()));
+    await waitExit(slt, 5_000);
+    const all = Buffer.concat(got);
+    assert.equal(all.length, ts.length * rounds, 'libsrt decrypted every packet across the key switches');
+    for (let k = 0; k < rounds; k++) assert.ok(all.subarray(k * ts.length, (k + 1) * ts.length).equals(ts));
+  } finally {
+    d.stop();
+    sock.close();
+    slt.kill('SIGKILL');
+    await waitExit(slt, 5000);
+  }
+});
