@@ -316,3 +316,69 @@ test('garbage datagrams to a connection are counted and ignored; a fuzzed listen
   assert.ok((kinds.get('ignored') ?? 0) > 0 && (kinds.get('reply') ?? 0) > 0, JSON.stringify([...kinds]));
   assert.equal(HandshakeType.Conclusion, -1);
 });
+
+test('an HSv4 caller: conclusion without extensions is accepted, its in-band HSREQ gets an HSRSP with our latency', () => {
+  const rand = prng(21);
+  const random = (n: number) => randomBytes(rand, n);
+  const listener = new SrtListener({ random, latencyMs: 150 }, 0);
+  const hs = {
+    version: 4,
+    encryption: 0,
+    extensionField: 2,
+    initialSeq: 500,
+    mtu: 1500,
+    flowWindow: 8192,
+    type: HandshakeType.Induction,
+    socketId: 77,
+    cookie: 0,
+    peerIp: Buffer.alloc(16),
+    extensions: [],
+  };
+  const wrap = (cif: Buffer, dest = 0) => encodeControlPacket({ type: ControlType.Handshake, subtype: 0, typeInfo: 0, timestamp: 0, destSocketId: dest, cif });
+  const r1 = listener.receive(wrap(encodeHandshake(hs)), PEER, 0);
+  assert.equal(r1.type, 'reply');
+  const cookie = r1.type === 'reply' ? decodeHandshake(r1.datagram.subarray(16)).cookie : 0;
+  const r2 = listener.receive(wrap(encodeHandshake({ ...hs, type: HandshakeType.Conclusion, cookie })), PEER, 1);
+  assert.equal(r2.type, 'accepted');
+  if (r2.type !== 'accepted') return;
+  const conn = r2.connection;
+  const rsp = decodeHandshake(conn.takeOutgoing()[0]!.subarray(16));
+  assert.equal(rsp.version, 4);
+  assert.equal(rsp.extensions.length, 0);
+  const hsreq = Buffer.alloc(12);
+  hsreq.writeUInt32BE(0x010300, 0);
+  hsreq.writeUInt32BE(0x3f, 4);
+  hsreq.writeUInt16BE(0, 8);
+  hsreq.writeUInt16BE(400, 10); // the v4 sender asks for 400 ms
+  conn.receive(encodeControlPacket({ type: ControlType.UserDefined, subtype: 1, typeInfo: 0, timestamp: 5, destSocketId: conn.socketId, cif: hsreq }), 2);
+  const out = conn.takeOutgoing().map((d) => decodePacket(d));
+  const hsrsp = out.find((p) => p.kind === 'control' && p.type === ControlType.UserDefined && p.subtype === 2);
+  assert.ok(hsrsp && hsrsp.kind === 'control');
+  assert.equal(hsrsp.cif.readUInt16BE(8), 400, 'receiver delay: the larger of ours and the sender ask');
+  assert.equal(conn.stats().latencyMs, 400);
+  // The receiver holds data for the negotiated 400 ms.
+  const data = Buffer.alloc(20);
+  data.writeUInt32BE(500, 0);
+  data.writeUInt32BE(0xc0000001, 4);
+  data.writeUInt32BE(5, 8);
+  data.writeUInt32BE(conn.socketId, 12);
+  conn.receive(data, 3);
+  // Base: 1 ms (conclusion at t=1 with timestamp 0); the packet's 5 µs + 400 ms => due at 401.005 ms.
+  assert.equal(conn.handleTimeout(401).filter((e) => e.type === 'data').length, 0);
+  assert.equal(conn.handleTimeout(401.01).filter((e) => e.type === 'data').length, 1);
+});
+
+test('options are checked like libsrt socket options', () => {
+  const bad: Partial<SrtOptions>[] = [
+    { passphrase: 'short' },
+    { pbKeyLen: 20 },
+    { mss: 2000 },
+    { payloadSize: 1500 },
+    { latencyMs: 70_000 },
+    { rcvBufPackets: 8 },
+    { kmRefreshRate: 100, kmPreAnnounce: 60 },
+  ];
+  for (const o of bad) assert.throws(() => SrtConnection.connect('s', o, 0), (e: unknown) => (e as { code?: number }).code === 6005, JSON.stringify(o));
+  const c = SrtConnection.connect('s', { payloadSize: 188 }, 0);
+  assert.equal(c.options.payloadSize, 188);
+});

@@ -374,6 +374,7 @@ export class SrtConnection {
       const info = decodeSrtInfo(p.cif);
       const latencyUs = Math.max(this.options.latencyMs, info.sendTsbpdDelayMs) * 1000;
       this.latencyUs = latencyUs;
+      this.receiver!.setLatencyUs(latencyUs);
       this.sendControl(ControlType.UserDefined, 0, encodeSrtInfo({ srtVersion: SRT_VERSION, flags: OUR_FLAGS, recvTsbpdDelayMs: latencyUs / 1000, sendTsbpdDelayMs: 0 }), ExtType.HsRsp);
       return;
     }

@@ -118,6 +118,11 @@ export class SrtReceiver {
     return this.latencyUs;
   }
 
+  /** HSv4 peers negotiate latency after the connection (in-band HSREQ). */
+  setLatencyUs(us: number): void {
+    this.latencyUs = us;
+  }
+
   /** TSBPD base: our clock when the peer's clock read `peerTsUs` (set from the conclusion handshake). */
   setTsbpdBase(nowUs: number, peerTsUs: number): void {
     this.tsbpdBaseUs = nowUs - peerTsUs;
