@@ -67,7 +67,7 @@ async function listen(options: Partial<SrtOptions>): Promise<TestServer> {
       });
       byPeer.set(key, nd);
       drivers.push(nd);
-      nd.run([]);
+      nd.run(r.connection.takeEvents());
     }
   });
   return {
@@ -356,5 +356,43 @@ test('key refresh both ways with libsrt: srt-live-transmit rotates its keys to o
     sock.close();
     slt.kill('SIGKILL');
     await waitExit(slt, 5000);
+  }
+});
+
+test('ffmpeg plays (m=request) from our listener: it reads the TS we send and finds the video stream', { timeout: 30_000 }, async () => {
+  const ts = await makeTs();
+  const srv = await listen({ latencyMs: 120 });
+  try {
+    const url = `srt://127.0.0.1:${srv.port}?streamid=#!::r=live/s,m=request&latency=120000`;
+    const ff = spawn('ffprobe', ['-v', 'error', '-count_frames', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,nb_read_frames', '-of', 'json', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    ff.stdout!.on('data', (d) => (out += d));
+    ff.stderr!.on('data', (d) => (err += d));
+    const connectBy = now() + 5000;
+    while (!srv.drivers.length && now() < connectBy) await new Promise((r) => setTimeout(r, 10));
+    const d = srv.drivers[0]!;
+    const c = srv.events.find((e) => e.type === 'connected');
+    assert.ok(c && c.type === 'connected' && c.streamId.endsWith('m=request'));
+    const pieces = chunk(ts);
+    const startAt = now();
+    for (let i = 0; i < pieces.length; i++) {
+      const due = startAt + (i * 1000) / pieces.length;
+      if (due > now()) await new Promise((r) => setTimeout(r, due - now()));
+      d.conn.send(pieces[i]!, now());
+      d.run([]);
+    }
+    const until = now() + 5000;
+    while (d.conn.stats().sendBuffered > 0 && now() < until) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 400));
+    d.run(d.conn.close(now()));
+    const code = await waitExit(ff, 10_000);
+    assert.equal(code, 0, err);
+    const stream = JSON.parse(out).streams[0];
+    assert.equal(stream.codec_name, 'h264');
+    assert.equal(stream.width, 160);
+    assert.ok(Number(stream.nb_read_frames) >= 45, `frames ${stream.nb_read_frames}`);
+  } finally {
+    srv.stop();
   }
 });

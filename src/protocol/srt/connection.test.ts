@@ -44,7 +44,7 @@ class Link {
           if (r.type === 'reply' || r.type === 'rejected') this.toCaller.push(r.datagram);
           if (r.type === 'accepted') {
             this.server = r.connection;
-            this.onServer(r.connection.receive(Buffer.alloc(0), this.t));
+            this.onServer(r.connection.takeEvents());
           }
         }
       }

@@ -571,6 +571,11 @@ export class SrtConnection {
     this.events.push({ type: 'closed', reason, error, rejectCode });
   }
 
+  /** Events raised outside receive/handleTimeout, e.g. 'connected' of a connection SrtListener just made. */
+  takeEvents(): SrtEvent[] {
+    return this.drainEvents();
+  }
+
   private drainEvents(): SrtEvent[] {
     if (!this.events.length) return this.events;
     const e = this.events;
