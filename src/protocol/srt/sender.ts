@@ -252,7 +252,9 @@ export class SrtSender {
 
   private tailProbeUs(): number | undefined {
     if (this.unsentCount > 0 || this.loss.length || !this.buffer.length) return undefined;
-    const rto = this.rtt.rttUs + 4 * this.rtt.rttVarUs + 20_000;
+    // Not below 40 ms: at low packet rates (audio only) the next packet usually comes first and its
+    // arrival makes the receiver NAK, which is the normal repair path; the probe is for real pauses.
+    const rto = Math.max(this.rtt.rttUs + 4 * this.rtt.rttVarUs + 20_000, 40_000);
     return this.lastProgressUs + rto;
   }
 
