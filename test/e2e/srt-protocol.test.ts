@@ -396,3 +396,35 @@ test('ffmpeg plays (m=request) from our listener: it reads the TS we send and fi
     srv.stop();
   }
 });
+
+test('our caller with a wrong passphrase is rejected by a libsrt listener (BADSECRET) and closes', { timeout: 20_000 }, async () => {
+  const port = await new Promise<number>((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.bind(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+  const slt = spawn('srt-live-transmit', ['-q', '-a:no', `srt://127.0.0.1:${port}?mode=listener&passphrase=0123456789abc`, 'file://con'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise((r) => setTimeout(r, 300));
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  const events: SrtEvent[] = [];
+  const conn = SrtConnection.connect('x', { passphrase: 'not-the-passphrase' }, now());
+  const d = new Driver(conn, sock, port, '127.0.0.1', (e) => events.push(e));
+  sock.on('message', (msg) => d.run(conn.receive(msg, now())));
+  try {
+    d.run([]);
+    const until = now() + 5000;
+    while (conn.state !== 'closed' && now() < until) await new Promise((r) => setTimeout(r, 10));
+    const closed = events.find((e) => e.type === 'closed');
+    assert.ok(closed && closed.type === 'closed', JSON.stringify(events));
+    assert.equal(closed.reason, 'rejected');
+    assert.equal(closed.rejectCode, 1010);
+  } finally {
+    d.stop();
+    sock.close();
+    slt.kill('SIGKILL');
+    await waitExit(slt, 5000);
+  }
+});
