@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { fuzzInputs, prng, randomBytes } from '../../../test/fixtures/index.js';
 import { SrtConnection, type SrtEvent } from './connection.js';
 import { SrtListener, type SrtAcceptCheck } from './listener.js';
-import { ControlType, decodePacket, encodeControlPacket } from './packet.js';
+import { ControlType, decodePacket, encodeControlPacket, encodeLossList } from './packet.js';
 import { HandshakeType, decodeHandshake, encodeHandshake } from './handshake.js';
 import type { SrtOptions } from './options.js';
 
@@ -381,4 +381,35 @@ test('options are checked like libsrt socket options', () => {
   for (const o of bad) assert.throws(() => SrtConnection.connect('s', o, 0), (e: unknown) => (e as { code?: number }).code === 6005, JSON.stringify(o));
   const c = SrtConnection.connect('s', { payloadSize: 188 }, 0);
   assert.equal(c.options.payloadSize, 188);
+});
+
+test('a connected, encrypted session fed mutated real packets and a NAK flood stays up and bounded', () => {
+  const link = new Link('s', { passphrase: 'a-long-passphrase', kmRefreshRate: 64, kmPreAnnounce: 16 }, { passphrase: 'a-long-passphrase' });
+  const seeds: Buffer[] = [];
+  link.lose = (d, toServer) => {
+    if (toServer && seeds.length < 64) seeds.push(Buffer.from(d));
+    return false;
+  };
+  for (let i = 0; i < 100; i++) {
+    link.caller.send(Buffer.alloc(188, 0x47), link.t);
+    link.server!.send(Buffer.alloc(188, 0x47), link.t);
+    link.advance(5);
+  }
+  const server = link.server!;
+  for (const input of fuzzInputs(seeds, 4242, 5000, 64)) {
+    for (const e of server.receive(input, link.t)) assert.notEqual(e.type, 'closed', 'garbage closed the session');
+  }
+  // 50 packets the peer never acknowledges, so the flood has something to retransmit.
+  for (let i = 0; i < 50; i++) server.send(Buffer.alloc(188, 0x47), link.t);
+  const firstNew = server.takeOutgoing().map((d) => decodePacket(d)).find((p) => p.kind === 'data');
+  assert.ok(firstNew && firstNew.kind === 'data');
+  const buffered = server.stats().sendBuffered;
+  assert.ok(buffered >= 50, `buffered ${buffered}`);
+  // NAK flood: every NAK names those packets and 100000 more that were never sent.
+  const nak = encodeControlPacket({ type: ControlType.Nak, subtype: 0, typeInfo: 0, timestamp: 0, destSocketId: server.socketId, cif: encodeLossList([{ from: firstNew.seq - 10, to: firstNew.seq + 100_000 }]) });
+  for (let i = 0; i < 10_000; i++) server.receive(nak, link.t);
+  const out = server.takeOutgoing().length;
+  assert.ok(out >= buffered && out <= buffered + 5, `${out} datagrams for ${buffered} buffered packets: each resent once`);
+  assert.equal(server.state, 'connected');
+  assert.ok(server.stats().ignored > 0);
 });

@@ -348,7 +348,7 @@ export class SrtConnection {
         this.sender!.onAck(p.typeInfo, decodeAck(p.cif), this.nowUs);
         return;
       case ControlType.Nak:
-        this.sender!.onNak(decodeLossList(p.cif));
+        this.sender!.onNak(decodeLossList(p.cif), this.nowUs);
         return;
       case ControlType.AckAck:
         this.receiver!.onAckAck(p.typeInfo, p.timestamp, this.nowUs);

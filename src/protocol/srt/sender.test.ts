@@ -34,7 +34,7 @@ test('NAK: retransmissions (R flag) go before new data; ACK frees the buffer and
   const { tx, sent } = make();
   for (let i = 0; i < 5; i++) tx.send(Buffer.from([i]), 0);
   tx.poll(0);
-  tx.onNak([{ from: 11, to: 12 }]);
+  tx.onNak([{ from: 11, to: 12 }], 0);
   tx.send(Buffer.from([9]), 0);
   const out = tx.poll(1).map(data);
   assert.deepEqual(out.map((p) => [p.seq, p.retransmitted]), [
@@ -47,7 +47,7 @@ test('NAK: retransmissions (R flag) go before new data; ACK frees the buffer and
   assert.deepEqual(sent.filter((s) => s.type === ControlType.AckAck).map((s) => s.typeInfo), [7]);
   tx.onAck(0, { lastAckSeq: 14 }, 3);
   assert.equal(sent.filter((s) => s.type === ControlType.AckAck).length, 1, 'light ACKs get no ACKACK');
-  tx.onNak([{ from: 11, to: 11 }]);
+  tx.onNak([{ from: 11, to: 11 }], 3);
   assert.equal(tx.poll(4).length, 0, 'a NAK for an acknowledged packet is ignored');
 });
 
@@ -55,11 +55,16 @@ test('a flood of NAKs neither duplicates retransmissions nor grows without bound
   const { tx } = make();
   for (let i = 0; i < 20; i++) tx.send(Buffer.from([i]), 0);
   tx.poll(0);
-  for (let i = 0; i < 10_000; i++) tx.onNak([{ from: 10, to: 29 }]);
+  for (let i = 0; i < 10_000; i++) tx.onNak([{ from: 10, to: 29 }], 0);
   assert.equal(tx.pendingRetransmits, 20);
-  tx.onNak([{ from: 1_000_000, to: 2_000_000 }, { from: 20, to: 15 }]);
+  tx.onNak([{ from: 1_000_000, to: 2_000_000 }, { from: 20, to: 15 }], 0);
   assert.equal(tx.stats.ignoredNaks, 2);
   assert.equal(tx.poll(1).length, 20);
+  // Repeats right after the retransmission are held back; after the hold (half an RTO) they count again.
+  for (let i = 0; i < 10_000; i++) tx.onNak([{ from: 10, to: 29 }], 2);
+  assert.equal(tx.poll(3).length, 0);
+  tx.onNak([{ from: 10, to: 29 }], 200_000);
+  assert.equal(tx.poll(200_000).length, 20);
 });
 
 test('flow window: no more than the window in flight until an ACK', () => {

@@ -49,6 +49,8 @@ interface Entry {
   payload: Buffer;
   keyFlag: number;
   sent: boolean;
+  /** Last retransmission; a repeat NAK within the NAK interval does not resend it again. */
+  rexmitUs: number;
 }
 
 export class SrtSender {
@@ -99,6 +101,7 @@ export class SrtSender {
       payload: enc.payload,
       keyFlag: enc.keyFlag,
       sent: false,
+      rexmitUs: -Infinity,
     });
     this.unsentCount++;
     this.msgNo = msgNoInc(this.msgNo);
@@ -149,8 +152,11 @@ export class SrtSender {
   }
 
   /** NAK: queue the named packets we still hold; ranges outside what we sent are ignored and counted. */
-  onNak(ranges: LossRange[]): void {
+  onNak(ranges: LossRange[], nowUs: number): void {
     this.stats.naksReceived++;
+    // Like libsrt's reduced retransmission: a packet resent less than half an RTO ago (the periodic
+    // NAK interval) is in flight already, so a NAK flood cannot multiply traffic.
+    const holdUs = Math.max((this.rtt.rttUs + 4 * this.rtt.rttVarUs) / 2, 10_000);
     const sentUpTo = seqOffset(this.ackedSeq, this.nextSeq);
     for (const r of ranges) {
       const fromOff = seqOffset(this.ackedSeq, r.from);
@@ -164,6 +170,8 @@ export class SrtSender {
       for (let o = lo; o <= hi && this.loss.length < MAX_LOSS_ENTRIES; o++) {
         const s = seqInc(this.ackedSeq, o);
         if (this.lossSet.has(s)) continue;
+        const e = this.entryFor(s);
+        if (!e || nowUs - e.rexmitUs < holdUs) continue;
         this.lossSet.add(s);
         this.loss.push(s);
         this.lossDirty = true;
@@ -210,6 +218,7 @@ export class SrtSender {
         this.lossSet.delete(s);
         const e = this.entryFor(s);
         if (e) {
+          e.rexmitUs = nowUs;
           d = this.datagram(e, true);
           this.stats.retransmitted++;
         }
