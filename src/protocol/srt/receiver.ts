@@ -373,7 +373,12 @@ export class SrtReceiver {
     let t = ackOwed ? this.lastFullAckUs + SYN_INTERVAL_US : Infinity;
     if (this.loss.length && this.opts.periodicNak) t = Math.min(t, this.lastNakCheckUs + MIN_NAK_INTERVAL_US);
     if (seqOffset(this.deliverSeq, this.maxSeq) >= 0) {
-      const slot = this.slots[this.slotIndex(this.deliverSeq)] ?? this.slots[this.slotIndex(this.firstPresentAfter(this.deliverSeq) ?? this.deliverSeq)];
+      // A missing head only has a deadline when tlpktdrop may skip it; otherwise we wait for the data.
+      let slot = this.slots[this.slotIndex(this.deliverSeq)];
+      if (!slot && this.opts.tlpktdrop) {
+        const next = this.firstPresentAfter(this.deliverSeq);
+        if (next !== undefined) slot = this.slots[this.slotIndex(next)];
+      }
       if (slot) t = Math.min(t, this.playTimeUs(slot.tsUs));
     }
     return Math.max(t, nowUs);

@@ -283,7 +283,10 @@ export class SrtSender {
 
   /** When poll() has something to do: pacing, a pending retransmission or unsent data. */
   nextTimeUs(nowUs: number): number | undefined {
-    const pending = this.loss.length > 0 || this.firstUnsent() !== undefined;
+    // New data waiting for a flow-window slot is not due: the next ACK opens the window.
+    const next = this.firstUnsent();
+    const canSendNew = next !== undefined && seqOffset(this.ackedSeq, next.seq) < Math.min(this.opts.flowWindow, this.peerAvail);
+    const pending = this.loss.length > 0 || canSendNew;
     let t: number | undefined = pending ? Math.max(nowUs, this.nextSendUs) : this.tailProbeUs();
     if (this.opts.tlpktdrop && this.buffer.length) {
       const threshold = Math.max(this.opts.peerLatencyUs, DROP_MIN_THRESHOLD_US) + 20_000;
