@@ -236,7 +236,10 @@ export class AudioTranscoder {
   /** Stops the child for good. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.proc.stop();
+    const stopped = this.proc.stop();
+    // ffmpeg blocked on its stdin exits at once on EOF; SIGTERM alone waits for the grace period.
+    this.child?.stdin?.end();
+    await stopped;
   }
 }
 

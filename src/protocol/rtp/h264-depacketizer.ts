@@ -106,7 +106,8 @@ export class H264Depacketizer {
     this.stats.packets++;
     const ext = this.seqs.unwrap(packet.sequence);
     if (this.nextSeq < 0) this.nextSeq = ext;
-    if (ext < this.nextSeq) {
+    if (ext < this.nextSeq - this.capacity) this.restartSequence(ext);
+    else if (ext < this.nextSeq) {
       this.stats.late++;
       return NONE;
     }
@@ -124,6 +125,26 @@ export class H264Depacketizer {
     if (ext > this.highestSeq) this.highestSeq = ext;
     out = this.drain(out);
     return this.poll(nowMs, out);
+  }
+
+  /**
+   * A packet far older than anything still held: the sender restarted its sequence numbers (a new
+   * encoder behind the same SSRC). Without this every later packet would count as late forever.
+   */
+  private restartSequence(ext: number): void {
+    this.ring.fill(undefined);
+    this.ringSeq.fill(-1);
+    this.buffered = 0;
+    this.gapSince = undefined;
+    this.highestSeq = ext;
+    this.nextSeq = ext;
+    // Its first packet is taken as a frame start, as the very first packet is; a frame in progress is lost.
+    if (this.frameTs !== undefined) this.stats.framesDropped++;
+    this.frameTs = undefined;
+    this.units = [];
+    this.fu = undefined;
+    this.gapBeforeNext = false;
+    this.waitingKeyframe = true;
   }
 
   /** Gives up on a gap waited for longer than maxWaitMs; call it from the session's timer too. */
