@@ -125,3 +125,18 @@ test('the child killed mid-stream: restarted by the supervisor, audio resumes wi
     await t.close();
   }
 });
+
+test('a gap in the input (lost packets, a pause) is kept in the output times: A/V sync holds', { timeout: 60_000 }, async () => {
+  const sup = new ProcessSupervisor(log, { initialBackoffMs: 50 });
+  const first = aacFrames(1, 0);
+  const lastMs = first.at(-1)!.dts;
+  const second = aacFrames(1, lastMs + 21 + 500).slice(1); // 500 ms of nothing in between
+  const { out } = await transcode('aac-to-opus', [...first, ...second], sup);
+  const packets = out.filter((f) => !f.sequenceHeader);
+  const jumps = packets.slice(1).map((f, i) => f.dtsTicks - packets[i]!.dtsTicks).filter((d) => d !== 960);
+  assert.equal(jumps.length, 1, `one jump: ${jumps.join()}`);
+  assert.ok(Math.abs(jumps[0]! - 960 - 500 * 48) <= 48, `jump of ${jumps[0]} ticks`);
+  const end = packets.at(-1)!.dtsTicks + 960;
+  const inputEnd = (second.at(-1)!.dts + 21) * 48;
+  assert.ok(Math.abs(end - inputEnd) <= 2 * 960, `output ends at ${end}, input at ${inputEnd}`);
+});

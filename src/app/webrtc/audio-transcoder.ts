@@ -29,6 +29,8 @@ export type AudioTranscodeDirection = 'aac-to-opus' | 'opus-to-aac';
 const RATE = 48000;
 /** Bytes a child may have unread in its stdin before frames are dropped (about 2 s of audio). */
 const MAX_STDIN_BACKLOG = 64 * 1024;
+/** An input gap shorter than this (timestamp rounding, jitter) is not one: 2.5 AAC/Opus frames. */
+const MIN_GAP = 2400;
 
 export interface AudioTranscoderOptions {
   readonly direction: AudioTranscodeDirection;
@@ -60,6 +62,10 @@ export class AudioTranscoder {
   /** This run's clock mapping: 48 kHz time of its first input frame, and samples out / in so far. */
   private base: number | undefined;
   private samplesOut = 0;
+  /** 48 kHz samples given to this run, and the input gaps seen (ffmpeg closes them up: we reopen them). */
+  private samplesIn = 0;
+  private gaps: { at: number; shift: number }[] = [];
+  private shift = 0;
   private granuleIn = 0n;
   private ogg: OggPageWriter | undefined;
   private oggReader = new OggPacketReader();
@@ -130,7 +136,7 @@ export class AudioTranscoder {
       const b = Buffer.allocUnsafe(ADTS_HEADER_SIZE + raw.length);
       adtsHeader(this.asc, raw.length, b, 0);
       raw.copy(b, ADTS_HEADER_SIZE);
-      this.startRun(frame);
+      this.startRun(frame, (1024 * RATE) / this.asc.sampleRate);
       stdin.write(b);
     } else {
       if (this.ogg === undefined) {
@@ -138,14 +144,30 @@ export class AudioTranscoder {
         stdin.write(this.ogg.page(encodeOpusHead(2, 0), 0n));
         stdin.write(this.ogg.page(encodeOpusTags(), 0n));
       }
-      this.startRun(frame);
-      this.granuleIn += BigInt(opusPacketSamples(raw));
+      const samples = opusPacketSamples(raw);
+      this.startRun(frame, samples);
+      this.granuleIn += BigInt(samples);
       stdin.write(this.ogg.page(raw, this.granuleIn));
     }
   }
 
-  private startRun(frame: AudioFrame): void {
-    if (this.base === undefined) this.base = ticksIn(frame.ptsTicks, frame.timescale, RATE);
+  /**
+   * Maps this input frame onto the run's sample clock. A frame later than the samples given so far (lost
+   * packets, a publisher's pause) is a gap ffmpeg will not see (the framings carry no times): remember it,
+   * so output after that many samples is shifted by it and audio stays in sync with video.
+   */
+  private startRun(frame: AudioFrame, samples: number): void {
+    const pts = ticksIn(frame.ptsTicks, frame.timescale, RATE);
+    if (this.base === undefined) this.base = pts;
+    const expected = this.base + this.samplesIn + this.gapTotal();
+    if (pts - expected > MIN_GAP) this.gaps.push({ at: this.samplesIn, shift: pts - expected });
+    this.samplesIn += samples;
+  }
+
+  private gapTotal(): number {
+    let t = this.shift;
+    for (const g of this.gaps) t += g.shift;
+    return t;
   }
 
   private attach(child: ChildProcess): void {
@@ -153,6 +175,9 @@ export class AudioTranscoder {
     this.stats.restarts = this.proc.info.restarts;
     this.base = undefined;
     this.samplesOut = 0;
+    this.samplesIn = 0;
+    this.gaps = [];
+    this.shift = 0;
     this.granuleIn = 0n;
     this.ogg = undefined;
     this.oggReader = new OggPacketReader();
@@ -200,7 +225,8 @@ export class AudioTranscoder {
   }
 
   private nextTicks(): number {
-    return (this.base ?? 0) + this.samplesOut;
+    while (this.gaps.length > 0 && this.gaps[0]!.at <= this.samplesOut) this.shift += this.gaps.shift()!.shift;
+    return (this.base ?? 0) + this.samplesOut + this.shift;
   }
 
   /** A sequence header when the output format is new or changed (a restart with the same settings sends none). */
