@@ -21,6 +21,8 @@ import {
   vhostObject,
 } from './stat-objects.js';
 import { SystemSampler } from './system-stats.js';
+import { registerRtcRoutes } from './rtc-routes.js';
+import type { RtcService } from '../app/webrtc/index.js';
 
 /** What the API needs from the server (the app's Server satisfies it). */
 export interface ApiHost {
@@ -29,6 +31,8 @@ export interface ApiHost {
   readonly httpServerMux: HttpMux;
   /** HLS served from memory, for /metrics. */
   readonly hlsMemory?: HlsMemoryStats;
+  /** WebRTC signalling (/rtc/v1/play/, WHEP); absent in hosts without RTC. */
+  readonly rtc?: RtcService;
 }
 
 /** SRS's reload report (rpc=reload-fetch): state 0 init, 10 parsing, 20 transforming, 30 applying, 90 finished. */
@@ -204,6 +208,7 @@ export function registerApiRoutes(host: ApiHost, options: ApiOptions = {}): void
     );
   }
   mux.handle('/api/v1/versions', versions);
+  if (host.rtc) registerRtcRoutes(mux, ctx, host.rtc);
   // SRS always mounts versions on the HTTP server port too.
   if (host.httpServerMux !== mux) host.httpServerMux.handle('/api/v1/versions', versions);
   mux.handle('/api/', api((a) => ok(a, { urls: { v1: 'the api version 1.0' } })));
