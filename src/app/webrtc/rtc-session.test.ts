@@ -5,7 +5,7 @@ import { classifyPacket, decodeStun, encodeStun, StunMethod } from '../../protoc
 import type { UdpPeer, UdpPeerAddress } from '../../transport/udp-mux.js';
 import { createDtlsCertificate, type DtlsCertificate } from './dtls-certificate.js';
 import { RtcSession, type RtcSessionEvents } from './rtc-session.js';
-import { DtlsClient, HashAlgorithm, RtpHeader, SignatureAlgorithm, SrtpProfile, SrtpSession } from './werift.js';
+import { DtlsClient, HashAlgorithm, SignatureAlgorithm, SrtpProfile, SrtpSession } from './werift.js';
 
 const log: Logger = { cid: 't', verbose() {}, info() {}, trace() {}, warn() {}, error() {}, child: () => log };
 const PEER: UdpPeerAddress = { family: 'IPv4', address: '127.0.0.1', port: 40000 };
@@ -159,8 +159,7 @@ test('DTLS 1.2 handshake as server: GCM chosen (our preference), SRTP the client
   assert.equal(h.session.state, 'connected');
   assert.equal(h.session.srtpProfile, SrtpProfile.AeadAes128Gcm);
   const packet = Buffer.from('80600001000000640000abcd' + 'cafebabe0102', 'hex');
-  const header = RtpHeader.deSerialize(packet);
-  const protectedPacket = h.session.sendRtp(header, packet.subarray(header.payloadOffset))!;
+  const protectedPacket = h.session.sendRtp(packet, 12)!;
   assert.ok(protectedPacket.length === packet.length + 16, 'GCM adds a 16-byte tag');
   const k = client.extractSessionKeys(16, 12);
   const srtp = new SrtpSession({ keys: { localMasterKey: k.localKey, localMasterSalt: k.localSalt, remoteMasterKey: k.remoteKey, remoteMasterSalt: k.remoteSalt }, profile: SrtpProfile.AeadAes128Gcm });

@@ -12,7 +12,8 @@ import type { SdpFingerprint } from '../../protocol/sdp/index.js';
 import { buildBindingError, buildBindingSuccess, checkBindingRequest, decodeStun, type UdpPacketKind } from '../../protocol/stun/index.js';
 import type { UdpPeer, UdpPeerAddress } from '../../transport/udp-mux.js';
 import type { DtlsCertificate } from './dtls-certificate.js';
-import { DtlsClient, DtlsServer, HashAlgorithm, SignatureAlgorithm, SrtcpSession, SrtpProfile, SrtpSession, type DtlsSocket } from './werift.js';
+import { DtlsClient, DtlsServer, HashAlgorithm, SignatureAlgorithm, SrtcpSession, SrtpProfile, type DtlsSocket } from './werift.js';
+import { SrtpProtector } from './srtp-protect.js';
 
 export type RtcSessionState = 'ice' | 'dtls' | 'connected' | 'closed';
 
@@ -52,7 +53,7 @@ export class RtcSession implements UdpPeer {
   private dtls: DtlsSocket | null = null;
   /** The transport werift reads from: incoming DTLS records are handed to its onData. */
   private dtlsIn: ((data: Buffer, addr: unknown) => void) | null = null;
-  private srtp: SrtpSession | null = null;
+  private srtp: SrtpProtector | null = null;
   private srtcp: SrtcpSession | null = null;
   /** SRTP profile negotiated by DTLS (use_srtp). */
   srtpProfile = 0;
@@ -169,7 +170,7 @@ export class RtcSession implements UdpPeer {
       if (!gcm && profile !== SrtpProfile.AesCm128HmacSha1_80) throw new ProtocolError(ErrorCode.RtcSrtpInit, `no SRTP profile negotiated (use_srtp ${profile})`);
       const k = this.dtls.extractSessionKeys(16, gcm ? 12 : 14);
       const keys = { localMasterKey: k.localKey, localMasterSalt: k.localSalt, remoteMasterKey: k.remoteKey, remoteMasterSalt: k.remoteSalt };
-      this.srtp = new SrtpSession({ keys, profile });
+      this.srtp = new SrtpProtector(keys, profile);
       this.srtcp = new SrtcpSession({ keys, profile });
       this.srtpProfile = profile;
     } catch (err) {
@@ -206,10 +207,13 @@ export class RtcSession implements UdpPeer {
     this.events.onRtcp(this, rtcp);
   }
 
-  /** Protect one RTP packet (header + payload) and send it; returns the SRTP bytes (for NACK history). */
-  sendRtp(header: Parameters<SrtpSession['encrypt']>[1], payload: Buffer): Buffer | null {
+  /**
+   * Protect one RTP packet (`headerLength` bytes of header and extensions, then the payload) and send it;
+   * returns the SRTP bytes (for the NACK history), or null when the session cannot send.
+   */
+  sendRtp(packet: Buffer, headerLength: number): Buffer | null {
     if (this.state !== 'connected' || !this.srtp || !this.remote) return null;
-    const out = this.srtp.encrypt(payload, header);
+    const out = this.srtp.protect(packet, headerLength);
     this.bytesSent += out.length;
     this.port.send(out, this.remote);
     return out;

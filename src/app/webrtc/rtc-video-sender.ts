@@ -1,13 +1,12 @@
 // A viewer's H.264 track (issue 15): the PacketSink's PacketOutput. Payloads (STAP-A with SPS/PPS before
 // an IDR, FU-A) are made once per frame for all viewers (SharedH264Payloads); each viewer writes its own
 // RTP header (SSRC, sequence, timestamp offset) into its scratch buffer, SRTP-protects it into a new
-// buffer of its own (the datagram in flight), and keeps the last packets for NACK (RFC 4585 §6.2.1).
+// buffer (SrtpProtector) (the datagram in flight), and keeps the last packets for NACK (RFC 4585 §6.2.1).
 import type { MediaFrame } from '../../kernel/media-frame.js';
 import { RtpHeaderWriter, rtpTimestamp, type RtpPayload, type SharedH264Payloads } from '../../protocol/rtp/index.js';
 import { ntpFromUnixMs, serializeRtcp } from '../../protocol/rtcp/index.js';
 import type { PacketOutput } from '../live/packet-sink.js';
 import type { RtcSession } from './rtc-session.js';
-import { RtpHeader } from './werift.js';
 
 /** Packets kept for retransmission: about a second of 2 Mbit/s video. */
 const NACK_HISTORY = 512;
@@ -78,9 +77,7 @@ export class RtcVideoSender implements PacketOutput {
   private sendPayload(p: RtpPayload, ts: number): void {
     const seq = this.header.nextSequence;
     const n = this.header.write(p, ts, this.scratch);
-    const packet = this.scratch.subarray(0, n);
-    const header = RtpHeader.deSerialize(packet);
-    const out = this.session.sendRtp(header, packet.subarray(header.payloadOffset));
+    const out = this.session.sendRtp(this.scratch.subarray(0, n), n - p.size);
     if (!out) return;
     this.packets++;
     this.octets += p.size;
