@@ -205,6 +205,9 @@ export class Server {
     // One process owns the RTC UDP port (Node 20 has no SO_REUSEPORT for UDP): the primary or a single
     // process; a mesh worker leaves it alone (docs/webrtc.md).
     if (!this.mesh) await this.rtc.start();
+    else if (this.current.rtcServer.enabled) {
+      this.ctx.log.warn('rtc: rtc_server is not served with TSRS_WORKERS > 1 yet (one process must own its UDP port, and the signalling would have to reach it): run a single process for WebRTC');
+    }
     await this.rtmp.listen(this.current.listen);
     // Ingests publish to the RTMP listeners, so they start once those are up.
     this.ffmpeg.start();
