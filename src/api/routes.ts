@@ -208,7 +208,6 @@ export function registerApiRoutes(host: ApiHost, options: ApiOptions = {}): void
     );
   }
   mux.handle('/api/v1/versions', versions);
-  if (host.rtc) registerRtcRoutes(mux, ctx, host.rtc);
   // SRS always mounts versions on the HTTP server port too.
   if (host.httpServerMux !== mux) host.httpServerMux.handle('/api/v1/versions', versions);
   mux.handle('/api/', api((a) => ok(a, { urls: { v1: 'the api version 1.0' } })));
@@ -560,6 +559,8 @@ export function registerApiRoutes(host: ApiHost, options: ApiOptions = {}): void
   );
 
   ctx.log.trace(`HTTP API ready: ${SERVER_SIGNATURE}${host.httpServerMux === mux ? ', sharing the HTTP server port' : ''}`);
+  // WebRTC signalling (issue 15): registered last, over any placeholder answers for RTC switched off.
+  if (host.rtc && config().rtcServer.enabled) registerRtcRoutes(mux, ctx, host.rtc);
 }
 
 /** Origin-cluster coworker answer: this server when it publishes the stream, else null (SrsCoWorkers::dumps). */

@@ -98,7 +98,8 @@ export function registerRtcRoutes(mux: HttpMux, ctx: ServerContext, rtc: RtcServ
   mux.handle('/rtc/v1/whep/', async (req: IncomingMessage, res: ServerResponse, route: HttpRoute) => {
     const q = route.url.searchParams;
     if (req.method === 'OPTIONS') return send(res, 200, 'text/plain', '', { 'Access-Control-Allow-Headers': '*', 'Access-Control-Allow-Methods': '*', 'Access-Control-Expose-Headers': 'Location' });
-    if (!rtc.enabled) return send(res, 400, 'text/plain', 'RTC is disabled (rtc_server.enabled off)\n');
+    // Not serving (a mesh worker, or the port failed to open): 503 as while rtc_server is off.
+    if (!rtc.enabled) return send(res, 503, 'text/plain; charset=utf-8', 'WebRTC is not enabled on this server (rtc_server)\n');
     if (req.method === 'DELETE') {
       const id = q.get('session') ?? '';
       const token = tokens.get(id);
