@@ -126,6 +126,8 @@ export function registerRtcRoutes(mux: HttpMux, ctx: ServerContext, rtc: RtcServ
         pageUrl: typeof req.headers.referer === 'string' ? req.headers.referer : '',
         tcUrl: `webrtc://${host}/${app}`,
       });
+      // Sessions also end by stun_timeout or a kick: forget their tokens here, without a timer.
+      for (const id of tokens.keys()) if (!rtc.hasSession(id)) tokens.delete(id);
       const token = randomBytes(6).toString('base64url').slice(0, 9);
       tokens.set(answer.sessionId, token);
       const location = `/rtc/v1/whep/?action=delete&token=${token}&app=${encodeURIComponent(app)}&stream=${encodeURIComponent(stream)}&session=${encodeURIComponent(answer.sessionId)}`;

@@ -3,12 +3,13 @@
 // DTLS 1.2, SRTP), and the sessions show up in /api/v1/clients, go on DELETE and on a kick.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { ffmpegPublish, startServer, type Ports, type RunningServer } from './harness.js';
+import { startServer, type Ports, type RunningServer } from './harness.js';
 
 const CHROMIUM = process.env['TSRS_CHROMIUM'] || '/usr/bin/chromium';
 const PLAY_TIMEOUT_MS = 25_000;
@@ -37,7 +38,7 @@ vhost __defaultVhost__ {
 
 let server: RunningServer;
 let context: BrowserContext;
-let publisher: ReturnType<typeof ffmpegPublish> | null = null;
+let publisher: ChildProcess | null = null;
 let profileDir = '';
 const pageLogs: string[] = [];
 
@@ -139,7 +140,13 @@ describe('WebRTC play (Chromium)', { timeout: 120_000 }, () => {
     udpPort = await freeUdpPort();
     server = await startServer(conf);
     await server.waitForLog(/rtc: listen at udp:\/\/:\d+/);
-    publisher = ffmpegPublish(`rtmp://127.0.0.1:${server.ports.rtmp}/live/cam`, 'h264-aac', 25);
+    // The issue's publisher: H.264 baseline without B-frames, a keyframe a second, plus AAC.
+    publisher = spawn('ffmpeg', [
+      '-hide_banner', '-loglevel', 'error', '-re',
+      '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100',
+      '-c:v', 'libx264', '-profile:v', 'baseline', '-preset', 'veryfast', '-g', '25', '-bf', '0', '-pix_fmt', 'yuv420p',
+      '-c:a', 'aac', '-b:a', '64k', '-f', 'flv', `rtmp://127.0.0.1:${server.ports.rtmp}/live/cam`,
+    ], { stdio: 'ignore' });
     await waitFor('the stream', async () => {
       const r = await fetch(`http://127.0.0.1:${server.ports.api}/api/v1/streams`);
       const j = (await r.json()) as { streams: { name: string; publish: { active: boolean } }[] };
@@ -155,7 +162,11 @@ describe('WebRTC play (Chromium)', { timeout: 120_000 }, () => {
 
   after(async () => {
     await context?.close().catch(() => undefined);
-    await publisher?.stop();
+    if (publisher && publisher.exitCode === null) {
+      const gone = new Promise((r) => publisher!.once('close', r));
+      publisher.kill('SIGKILL');
+      await gone;
+    }
     await server?.stop();
     if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   });

@@ -216,6 +216,10 @@ export class RtcService {
     return { sessionId: id, sdp: negotiation.answerSdp };
   }
 
+  hasSession(id: string): boolean {
+    return this.sessions.has(id);
+  }
+
   /** DELETE of a WHEP resource, or any other end: true when the session existed. */
   closeSession(id: string, reason: string): boolean {
     const s = this.sessions.get(id);
