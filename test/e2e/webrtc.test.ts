@@ -70,8 +70,8 @@ async function apiPage(): Promise<Page> {
 }
 
 /** In the page: a recvonly offer, the signalling call, the answer applied; returns session id / Location. */
-async function startPlay(page: Page, kind: 'whep' | 'play'): Promise<{ session: string; location: string }> {
-  return page.evaluate(async (kind) => {
+async function startPlay(page: Page, kind: 'whep' | 'play', query = ''): Promise<{ session: string; location: string }> {
+  return page.evaluate(async ({ kind, query }) => {
     const pc = new RTCPeerConnection();
     (window as unknown as { pc: RTCPeerConnection }).pc = pc;
     pc.addTransceiver('video', { direction: 'recvonly' });
@@ -82,7 +82,7 @@ async function startPlay(page: Page, kind: 'whep' | 'play'): Promise<{ session: 
     let session = '';
     let location = '';
     if (kind === 'whep') {
-      const r = await fetch('/rtc/v1/whep/?app=live&stream=cam', { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: offer.sdp });
+      const r = await fetch(`/rtc/v1/whep/?app=live&stream=cam${query}`, { method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: offer.sdp });
       if (r.status !== 201) throw new Error(`WHEP ${r.status}: ${await r.text()}`);
       location = r.headers.get('Location') ?? '';
       answer = await r.text();
@@ -100,7 +100,7 @@ async function startPlay(page: Page, kind: 'whep' | 'play'): Promise<{ session: 
     }
     await pc.setRemoteDescription({ type: 'answer', sdp: answer });
     return { session, location };
-  }, kind);
+  }, { kind, query });
 }
 
 /** framesDecoded of the inbound video and the selected pair's remote address. */
@@ -132,6 +132,40 @@ async function waitDecoding(page: Page, frames: number): Promise<{ framesDecoded
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`browser decoded ${last.framesDecoded} frames (state ${last.state})\npage:\n${pageLogs.slice(-20).join('\n')}\nserver:\n${server.output().slice(-3000)}`);
+}
+
+/**
+ * A UDP relay between the browser and the server that drops every 20th RTP packet (5%) going to the
+ * browser; STUN, DTLS and RTCP pass. One browser at a time.
+ */
+async function lossyRelay(serverPort: number): Promise<{ port: number; dropped(): number; close(): void }> {
+  const front = dgram.createSocket('udp4');
+  const back = dgram.createSocket('udp4');
+  await Promise.all([new Promise<void>((r) => front.bind(0, '127.0.0.1', () => r())), new Promise<void>((r) => back.bind(0, '127.0.0.1', () => r()))]);
+  let browser: { address: string; port: number } | null = null;
+  let rtp = 0;
+  let dropped = 0;
+  front.on('message', (m, from) => {
+    browser = { address: from.address, port: from.port };
+    back.send(m, serverPort, '127.0.0.1');
+  });
+  back.on('message', (m) => {
+    if (!browser) return;
+    const isRtp = m.length > 1 && m[0]! >= 128 && m[0]! <= 191 && !(m[1]! >= 192 && m[1]! <= 223);
+    if (isRtp && ++rtp % 20 === 0) {
+      dropped++;
+      return;
+    }
+    front.send(m, browser.port, browser.address);
+  });
+  return {
+    port: front.address().port,
+    dropped: () => dropped,
+    close: () => {
+      front.close();
+      back.close();
+    },
+  };
 }
 
 describe('WebRTC play (Chromium)', { timeout: 120_000 }, () => {
@@ -200,6 +234,33 @@ describe('WebRTC play (Chromium)', { timeout: 120_000 }, () => {
     await waitFor('the kicked client to go', async () => !(await clients()).some((c) => c.id === session));
     await server.waitForLog(new RegExp(`rtc session ${session} closed: kicked`));
     await page.close();
+  });
+
+  test('5% RTP loss through a relay: the browser NACKs, the server retransmits, no freeze', async () => {
+    const relay = await lossyRelay(udpPort);
+    try {
+      const page = await apiPage();
+      const { session, location } = await startPlay(page, 'whep', `&eip=127.0.0.1:${relay.port}`);
+      const s = await waitDecoding(page, 75);
+      assert.equal(s.remote, '127.0.0.1');
+      const rtp = await page.evaluate(async () => {
+        const stats = await (window as unknown as { pc: RTCPeerConnection }).pc.getStats();
+        let out = { nackCount: 0, freezeCount: 0, packetsLost: 0 };
+        stats.forEach((x: Record<string, unknown>) => {
+          if (x['type'] === 'inbound-rtp' && x['kind'] === 'video') out = { nackCount: Number(x['nackCount']), freezeCount: Number(x['freezeCount'] ?? 0), packetsLost: Number(x['packetsLost']) };
+        });
+        return out;
+      });
+      assert.ok(relay.dropped() > 0, 'the relay dropped packets');
+      assert.ok(rtp.nackCount > 0, `browser sent NACKs: ${JSON.stringify(rtp)}`);
+      assert.equal(rtp.freezeCount, 0, `no freeze: ${JSON.stringify(rtp)}`);
+      await fetch(`http://127.0.0.1:${server.ports.api}${location}`, { method: 'DELETE' });
+      const m = await server.waitForLog(new RegExp(`\\[${session}\\] rtc play /live/cam ended: WHEP DELETE; sent \\d+ RTP packets, retransmitted (\\d+)`));
+      assert.ok(Number(m[1]) > 0, 'server retransmitted');
+      await page.close();
+    } finally {
+      relay.close();
+    }
   });
 
   test('a bad offer: WHEP answers 400 with the reason, /rtc/v1/play/ code 400 with a msg', async () => {

@@ -8,8 +8,9 @@ function service(candidate: string): RtcService {
   return new RtcService({ config: () => ({ rtcServer: { candidate } }) } as unknown as ServerContext);
 }
 
-test('candidates: ?eip= wins (its :port dropped), then rtc_server.candidate, then * = this host\'s IPv4 addresses', () => {
-  assert.deepEqual(service('192.0.2.1').candidates('203.0.113.7:8000').map((c) => c.address), ['203.0.113.7']);
+test('candidates: ?eip= wins (with its :port when given), then rtc_server.candidate, then * = this host\'s IPv4 addresses', () => {
+  assert.deepEqual(service('192.0.2.1').candidates('203.0.113.7:8001').map((c) => [c.address, c.port]), [['203.0.113.7', 8001]]);
+  assert.deepEqual(service('192.0.2.1').candidates('203.0.113.7').map((c) => [c.address, c.port]), [['203.0.113.7', 0]]);
   assert.deepEqual(service('192.0.2.1').candidates(undefined).map((c) => c.address), ['192.0.2.1']);
   const local = Object.values(os.networkInterfaces()).flatMap((l) => l ?? []).filter((a) => a.family === 'IPv4' && !a.internal).map((a) => a.address);
   assert.deepEqual(service('*').candidates(undefined).map((c) => c.address), local.length > 0 ? local : ['127.0.0.1']);

@@ -114,10 +114,15 @@ export class RtcService {
 
   /** The candidates of our answer: `?eip=`, else `rtc_server.candidate` (`*` = this host's addresses). */
   candidates(eip: string | undefined): LocalCandidate[] {
-    const port = this.port;
+    let port = this.port;
     const conf = this.ctx.config().rtcServer.candidate;
     let addresses: string[];
-    if (eip) addresses = [eip.split(':')[0]!];
+    if (eip) {
+      // `?eip=host:port` also names the port (SRS: a NAT or relay in front of rtc_server.listen).
+      const m = /^([^:]+):(\d+)$/.exec(eip);
+      addresses = [m ? m[1]! : eip];
+      if (m) port = Number(m[2]);
+    }
     else if (conf && conf !== '*' && conf !== '0.0.0.0') addresses = [conf];
     else {
       addresses = [];
@@ -260,5 +265,7 @@ export class RtcService {
     }
     this.ctx.registry.release(s.source);
     s.ticket.close(reason);
+    const v = s.sender;
+    s.rtc.o.log.trace(`rtc play ${s.source.key} ended: ${reason}; sent ${v?.packets ?? 0} RTP packets, retransmitted ${v?.retransmits ?? 0}`);
   }
 }
