@@ -27,6 +27,8 @@ export interface ProcessSpec {
   stdout: string;
   /** File for stderr; '' = the server's own stderr; `&1` = wherever stdout goes. */
   stderr: string;
+  /** stdin and stdout are pipes to the server (onSpawn gets the child); `stdout` is then ignored. */
+  pipes?: boolean;
 }
 
 export interface PlanNote {

@@ -86,7 +86,7 @@ export class SupervisedProcess {
   private killTimer: NodeJS.Timeout | null = null;
   private stopped: Promise<void> | null = null;
   private resolveStopped: (() => void) | null = null;
-  private readonly spawnListeners = new Set<(pid: number) => void>();
+  private readonly spawnListeners = new Set<(pid: number, child: ChildProcess) => void>();
   private readonly exitListeners = new Set<(info: ExitInfo) => void>();
 
   constructor(
@@ -104,8 +104,13 @@ export class SupervisedProcess {
     return { label: this.spec.label, pid: this.pid, state: this.state, restarts: Math.max(0, this.restarts) };
   }
 
-  /** Called with the pid after every successful start. Returns the unsubscribe function. */
-  onSpawn(fn: (pid: number) => void): () => void {
+  /** The running child (stdin/stdout are pipes when `spec.pipes`), null between runs. */
+  get childProcess(): ChildProcess | null {
+    return this.child;
+  }
+
+  /** Called with the pid (and the child, whose stdin/stdout are pipes when `spec.pipes`) after every successful start. Returns the unsubscribe function. */
+  onSpawn(fn: (pid: number, child: ChildProcess) => void): () => void {
     this.spawnListeners.add(fn);
     return () => this.spawnListeners.delete(fn);
   }
@@ -125,12 +130,15 @@ export class SupervisedProcess {
     const cli = [spec.bin, ...spec.args].join(' ');
     const fds: number[] = [];
     const stdio: StdioOptions = ['ignore', 'inherit', 'inherit'];
-    if (spec.stdout !== '') {
+    if (spec.pipes === true) {
+      stdio[0] = 'pipe';
+      stdio[1] = 'pipe';
+    } else if (spec.stdout !== '') {
       const fd = openLog(spec.stdout, this.log, spec.label);
       stdio[1] = fd;
       if (typeof fd === 'number') fds.push(fd);
     }
-    if (spec.stderr === '&1' || (spec.stderr !== '' && spec.stderr === spec.stdout)) {
+    if (spec.pipes !== true && (spec.stderr === '&1' || (spec.stderr !== '' && spec.stderr === spec.stdout))) {
       stdio[2] = stdio[1];
     } else if (spec.stderr !== '') {
       const fd = openLog(spec.stderr, this.log, spec.label);
@@ -175,7 +183,7 @@ export class SupervisedProcess {
     });
     if (child.pid !== undefined) {
       this.log.trace(`${spec.label}: started pid=${child.pid}${this.restarts ? `, restart #${this.restarts}` : ''}: ${cli}`);
-      for (const fn of this.spawnListeners) fn(child.pid);
+      for (const fn of this.spawnListeners) fn(child.pid, child);
     }
   }
 
