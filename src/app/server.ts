@@ -131,7 +131,7 @@ export class Server {
     this.ctx.registry.addPublishListener(this.ffmpeg);
     this.http = new HttpServers(this.ctx, { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits });
     this.http.memoryFiles = this.hls.memory;
-    this.rtc = new RtcService(this.ctx);
+    this.rtc = new RtcService(this.ctx, () => this.ffmpeg.supervisor);
     this.mesh = options.mesh ? new MeshNode(this.ctx, options.mesh).register() : null;
     // Stats ids and traffic of a stream go with its source (HLS and DASH subscribe themselves).
     this.ctx.registry.addDropListener({ onSourceDropped: (source) => this.ctx.stats.forgetStream(source.key) });

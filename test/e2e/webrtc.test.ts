@@ -104,28 +104,30 @@ async function startPlay(page: Page, kind: 'whep' | 'play', query = ''): Promise
 }
 
 /** framesDecoded of the inbound video and the selected pair's remote address. */
-async function playStats(page: Page): Promise<{ framesDecoded: number; remote: string; local: string; state: string }> {
+async function playStats(page: Page): Promise<{ framesDecoded: number; audioPackets: number; remote: string; local: string; state: string }> {
   return page.evaluate(async () => {
     const pc = (window as unknown as { pc: RTCPeerConnection }).pc;
     const stats = await pc.getStats();
     let framesDecoded = 0;
+    let audioPackets = 0;
     let pairId = '';
     const byId = new Map<string, Record<string, unknown>>();
     stats.forEach((s: Record<string, unknown>) => {
       byId.set(s['id'] as string, s);
       if (s['type'] === 'inbound-rtp' && s['kind'] === 'video') framesDecoded = Number(s['framesDecoded'] ?? 0);
+      if (s['type'] === 'inbound-rtp' && s['kind'] === 'audio') audioPackets = Number(s['packetsReceived'] ?? 0);
       if (s['type'] === 'transport' && s['selectedCandidatePairId']) pairId = s['selectedCandidatePairId'] as string;
     });
     const pair = byId.get(pairId);
     const remote = pair ? byId.get(pair['remoteCandidateId'] as string) : undefined;
     const local = pair ? byId.get(pair['localCandidateId'] as string) : undefined;
-    return { framesDecoded, remote: String(remote?.['address'] ?? ''), local: String(local?.['address'] ?? ''), state: pc.connectionState };
+    return { framesDecoded, audioPackets, remote: String(remote?.['address'] ?? ''), local: String(local?.['address'] ?? ''), state: pc.connectionState };
   });
 }
 
 async function waitDecoding(page: Page, frames: number): Promise<{ framesDecoded: number; remote: string; local: string }> {
   const end = Date.now() + PLAY_TIMEOUT_MS;
-  let last = { framesDecoded: 0, remote: '', local: '', state: '' };
+  let last = { framesDecoded: 0, audioPackets: 0, remote: '', local: '', state: '' };
   while (Date.now() < end) {
     last = await playStats(page);
     if (last.framesDecoded >= frames) return last;
@@ -215,6 +217,8 @@ describe('WebRTC play (Chromium)', { timeout: 120_000 }, () => {
     await server.waitForLog(new RegExp(`rtc session ${session}: DTLS done, SRTP AEAD_AES_128_GCM`));
     const later = await waitDecoding(page, first.framesDecoded + 10);
     assert.ok(later.framesDecoded > first.framesDecoded, 'framesDecoded rises');
+    // AAC → Opus through one ffmpeg for the stream: the browser receives audio packets.
+    await waitFor('Opus packets in the browser', async () => (await playStats(page)).audioPackets > 20, 15_000);
     const listed = await clients();
     assert.ok(listed.some((c) => c.id === session && c.type === 'rtc-play'), `session ${session} in /api/v1/clients: ${JSON.stringify(listed)}`);
     const del = await fetch(`http://127.0.0.1:${server.ports.api}${location}`, { method: 'DELETE' });

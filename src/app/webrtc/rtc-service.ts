@@ -18,6 +18,8 @@ import { sourceOptionsOf } from '../live/source-options.js';
 import { createDtlsCertificate, type DtlsCertificate } from './dtls-certificate.js';
 import { RtcSession } from './rtc-session.js';
 import { RtcVideoSender } from './rtc-video-sender.js';
+import { RtcAudioBridges, RtcAudioSender } from './rtc-audio.js';
+import type { ProcessSupervisor } from '../ffmpeg/index.js';
 
 /** A play request as the signalling layer hands it over. */
 export interface RtcPlayRequest {
@@ -49,6 +51,7 @@ interface PlaySession {
   readonly source: LiveSource;
   sink: PacketSink | null;
   sender: RtcVideoSender | null;
+  audio: RtcAudioSender | null;
 }
 
 const TICK_MS = 1000;
@@ -61,7 +64,15 @@ export class RtcService {
   private readonly payloads = new SharedH264Payloads();
   private ticker: NodeJS.Timeout | null = null;
 
-  constructor(private readonly ctx: ServerContext) {}
+  /** AAC → Opus once per stream, when an ffmpeg supervisor is given. */
+  private readonly audio: RtcAudioBridges;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    supervisor: () => ProcessSupervisor | undefined = () => undefined,
+  ) {
+    this.audio = new RtcAudioBridges(supervisor, ctx.log);
+  }
 
   get enabled(): boolean {
     return this.mux !== null && this.cert !== null;
@@ -100,6 +111,7 @@ export class RtcService {
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = null;
     for (const s of [...this.sessions.values()]) s.rtc.close('server shutdown');
+    this.audio.close();
     this.mux?.close();
     this.mux = null;
   }
@@ -153,6 +165,8 @@ export class RtcService {
     const localUfrag = randomBytes(4).toString('hex');
     const localPwd = randomBytes(16).toString('hex');
     const videoSsrc = randomInt(1, 0xffffffff);
+    const audioSsrc = randomInt(1, 0xffffffff);
+    const withAudio = this.audio.available;
     const negotiation: Negotiation = negotiateAnswer(r.offer, {
       role: 'play',
       iceUfrag: localUfrag,
@@ -161,13 +175,14 @@ export class RtcService {
       dtlsRole: vhost.rtc.dtlsRole === 'active' ? 'active' : 'passive',
       candidates: this.candidates(r.eip),
       videoCodecs: ['H264'],
-      audioCodecs: [],
-      sendTracks: { video: { ssrc: videoSsrc } },
+      audioCodecs: withAudio ? ['opus'] : [],
+      sendTracks: withAudio ? { video: { ssrc: videoSsrc }, audio: { ssrc: audioSsrc } } : { video: { ssrc: videoSsrc } },
       cname: randomBytes(8).toString('hex'),
       streamId: `${r.app}/${r.stream}`,
       sessionId: String(randomInt(1, 2 ** 47)),
     });
     const video = negotiation.media.find((m) => m.kind === 'video');
+    const audio = negotiation.media.find((m) => m.kind === 'audio');
     if (!video) {
       throw new ProtocolError(ErrorCode.RtcSdpExchange, `SDP offer/answer: no H.264 video to play (${negotiation.rejected.map((x) => `${x.kind}: ${x.reason}`).join('; ') || 'no video section'})`);
     }
@@ -207,17 +222,23 @@ export class RtcService {
       },
       mux,
       {
-        onConnected: () => this.startMedia(session, vhost, video.codec.payloadType, videoSsrc, video.extmaps.find((e) => e.uri === RtpExtensionUri.TransportWideCc)?.id),
+        onConnected: () => {
+          this.startMedia(session, vhost, video.codec.payloadType, videoSsrc, video.extmaps.find((e) => e.uri === RtpExtensionUri.TransportWideCc)?.id);
+          if (audio && session.rtc.state === 'connected') {
+            session.audio = new RtcAudioSender(rtc, { ssrc: audioSsrc, payloadType: audio.codec.payloadType, initialSequence: randomInt(0, 0x10000), timestampOffset: randomInt(0, 2 ** 31) });
+            this.audio.attach(source, session.audio, vhost.rtc.opusBitrate);
+          }
+        },
         onRtcp: (_s, rtcp) => this.onRtcp(session, rtcp),
         onClosed: (_s, reason) => this.finish(session, reason),
       },
     );
-    const session: PlaySession = { rtc, ticket, source, sink: null, sender: null };
+    const session: PlaySession = { rtc, ticket, source, sink: null, sender: null, audio: null };
     state.rtc = rtc;
     state.session = session;
     this.sessions.set(id, session);
     mux.addUfrag(localUfrag, rtc);
-    log.trace(`rtc play ${source.key} from ${r.clientIp}: ufrag ${localUfrag}, H.264 pt ${video.codec.payloadType}, DTLS ${negotiation.localSetup}`);
+    log.trace(`rtc play ${source.key} from ${r.clientIp}: ufrag ${localUfrag}, H.264 pt ${video.codec.payloadType}${audio ? `, Opus pt ${audio.codec.payloadType}` : ', no audio'}, DTLS ${negotiation.localSetup}`);
     return { sessionId: id, sdp: negotiation.answerSdp };
   }
 
@@ -263,9 +284,10 @@ export class RtcService {
       s.sink.close();
       s.source.removeSink(s.sink);
     }
+    if (s.audio) this.audio.detach(s.source, s.audio);
     this.ctx.registry.release(s.source);
     s.ticket.close(reason);
     const v = s.sender;
-    s.rtc.o.log.trace(`rtc play ${s.source.key} ended: ${reason}; sent ${v?.packets ?? 0} RTP packets, retransmitted ${v?.retransmits ?? 0}`);
+    s.rtc.o.log.trace(`rtc play ${s.source.key} ended: ${reason}; sent ${v?.packets ?? 0} RTP packets, retransmitted ${v?.retransmits ?? 0}, ${s.audio?.packets ?? 0} Opus packets`);
   }
 }
