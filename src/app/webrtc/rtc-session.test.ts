@@ -5,7 +5,7 @@ import { classifyPacket, decodeStun, encodeStun, StunMethod } from '../../protoc
 import type { UdpPeer, UdpPeerAddress } from '../../transport/udp-mux.js';
 import { createDtlsCertificate, type DtlsCertificate } from './dtls-certificate.js';
 import { RtcSession, type RtcSessionEvents } from './rtc-session.js';
-import { DtlsClient, HashAlgorithm, SignatureAlgorithm, SrtpProfile, SrtpSession } from './werift.js';
+import { DtlsClient, DtlsServer, HashAlgorithm, SignatureAlgorithm, SrtpProfile, SrtpSession } from './werift.js';
 
 const log: Logger = { cid: 't', verbose() {}, info() {}, trace() {}, warn() {}, error() {}, child: () => log };
 const PEER: UdpPeerAddress = { family: 'IPv4', address: '127.0.0.1', port: 40000 };
@@ -33,7 +33,7 @@ interface Harness {
   dtlsOut?: (b: Buffer) => void;
 }
 
-function harness(opts: { fingerprint?: string; stunTimeoutMs?: number } = {}): Harness {
+function harness(opts: { fingerprint?: string; stunTimeoutMs?: number; setup?: 'active' | 'passive' } = {}): Harness {
   const h = { sent: [] as Buffer[], bound: [] as UdpPeerAddress[], closed: [] as string[], connected: 0, clock: { t: 1000 } } as Harness;
   const events: RtcSessionEvents = {
     onConnected: () => h.connected++,
@@ -46,7 +46,7 @@ function harness(opts: { fingerprint?: string; stunTimeoutMs?: number } = {}): H
       localUfrag: UFRAG,
       localPwd: PWD,
       remoteFingerprint: { algorithm: 'sha-256', value: opts.fingerprint ?? clientCert.fingerprint },
-      localSetup: 'passive',
+      localSetup: opts.setup ?? 'passive',
       cert: serverCert,
       stunTimeoutMs: opts.stunTimeoutMs ?? 30_000,
       now: () => h.clock.t,
@@ -173,4 +173,35 @@ test('DTLS: a certificate that does not match the SDP fingerprint ends the sessi
   await until(() => h.closed.length > 0 || h.connected > 0);
   assert.equal(h.connected, 0);
   assert.match(h.closed[0]!, /fingerprint/);
+});
+
+test('dtls_role active: we send the ClientHello after the first valid check and finish as the DTLS client', async () => {
+  const h = harness({ setup: 'active' });
+  const transport = {
+    type: 'udp',
+    closed: false,
+    address: { address: '127.0.0.1', family: 'IPv4', port: PEER.port },
+    onData: (_d: Buffer, _a: unknown) => {},
+    send: async (data: Buffer) => {
+      const copy = Buffer.from(data);
+      setImmediate(() => h.session.onDatagram(copy, 'dtls', PEER));
+    },
+    close: async () => {},
+  };
+  h.dtlsOut = (b) => transport.onData(b, undefined);
+  const browser = new DtlsServer({
+    transport: transport as never,
+    cert: clientCert.certPem,
+    key: clientCert.keyPem,
+    signatureHash: { hash: HashAlgorithm.sha256_4, signature: SignatureAlgorithm.ecdsa_3 },
+    srtpProfiles: [SrtpProfile.AesCm128HmacSha1_80] as never,
+    certificateRequest: true,
+    extendedMasterSecret: true,
+  });
+  void browser;
+  h.session.onDatagram(bindingRequest(), 'stun', PEER);
+  await until(() => h.connected > 0 || h.closed.length > 0);
+  assert.deepEqual(h.closed, []);
+  assert.equal(h.session.srtpProfile, SrtpProfile.AesCm128HmacSha1_80, 'the only profile the peer offers');
+  h.session.close('test');
 });
