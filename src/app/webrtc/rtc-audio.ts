@@ -5,6 +5,7 @@
 import type { Logger } from '../../core/logger.js';
 import type { AudioFrame, MediaFrame } from '../../kernel/media-frame.js';
 import { RtpHeaderWriter, opusRtpPayload, rtpTimestamp } from '../../protocol/rtp/index.js';
+import { ntpFromUnixMs, serializeRtcp } from '../../protocol/rtcp/index.js';
 import type { ProcessSupervisor } from '../ffmpeg/index.js';
 import type { LiveSource } from '../live/live-source.js';
 import type { Sink } from '../live/sink.js';
@@ -18,10 +19,14 @@ export class RtcAudioSender {
   private readonly header: RtpHeaderWriter;
   private readonly scratch = Buffer.alloc(1500);
   packets = 0;
+  private octets = 0;
+  private lastTs = -1;
+  private lastSentAt = 0;
 
   constructor(
     private readonly session: RtcSession,
-    o: { ssrc: number; payloadType: number; initialSequence: number; timestampOffset: number },
+    private readonly o: { ssrc: number; payloadType: number; initialSequence: number; timestampOffset: number },
+    private readonly now: () => number,
   ) {
     this.header = new RtpHeaderWriter(o);
   }
@@ -29,8 +34,24 @@ export class RtcAudioSender {
   send(frame: AudioFrame): void {
     const p = opusRtpPayload(frame);
     if (!p || p.size > 1400) return;
-    const n = this.header.write(p, rtpTimestamp(frame, OPUS_CLOCK), this.scratch);
-    if (this.session.sendRtp(this.scratch.subarray(0, n), n - p.size)) this.packets++;
+    const ts = rtpTimestamp(frame, OPUS_CLOCK);
+    const n = this.header.write(p, ts, this.scratch);
+    if (!this.session.sendRtp(this.scratch.subarray(0, n), n - p.size)) return;
+    this.packets++;
+    this.octets += p.size;
+    this.lastTs = ts;
+    this.lastSentAt = this.now();
+  }
+
+  /** RTCP SR, mapped like the video's (last frame sent + wall time since), so players can line them up. */
+  senderReport(): void {
+    if (this.lastTs < 0) return;
+    const now = this.now();
+    const ntp = ntpFromUnixMs(now);
+    const rtp = (this.lastTs + this.o.timestampOffset + Math.round(((now - this.lastSentAt) * OPUS_CLOCK) / 1000)) % 2 ** 32;
+    this.session.sendRtcp(
+      serializeRtcp([{ type: 'sr', ssrc: this.o.ssrc, ntpSeconds: ntp.seconds, ntpFraction: ntp.fraction, rtpTimestamp: rtp >>> 0, packetCount: this.packets >>> 0, octetCount: this.octets >>> 0, reports: [] }]),
+    );
   }
 }
 

@@ -121,6 +121,7 @@ export class RtcService {
     for (const s of [...this.sessions.values()]) {
       s.rtc.tick(now);
       s.sender?.senderReport();
+      s.audio?.senderReport();
     }
   }
 
@@ -225,7 +226,7 @@ export class RtcService {
         onConnected: () => {
           this.startMedia(session, vhost, video.codec.payloadType, videoSsrc, video.extmaps.find((e) => e.uri === RtpExtensionUri.TransportWideCc)?.id);
           if (audio && session.rtc.state === 'connected') {
-            session.audio = new RtcAudioSender(rtc, { ssrc: audioSsrc, payloadType: audio.codec.payloadType, initialSequence: randomInt(0, 0x10000), timestampOffset: randomInt(0, 2 ** 31) });
+            session.audio = new RtcAudioSender(rtc, { ssrc: audioSsrc, payloadType: audio.codec.payloadType, initialSequence: randomInt(0, 0x10000), timestampOffset: randomInt(0, 2 ** 31) }, () => this.ctx.now());
             this.audio.attach(source, session.audio, vhost.rtc.opusBitrate);
           }
         },
