@@ -21,6 +21,8 @@ import {
   vhostObject,
 } from './stat-objects.js';
 import { SystemSampler } from './system-stats.js';
+import { registerRtcRoutes } from './rtc-routes.js';
+import type { RtcService } from '../app/webrtc/index.js';
 
 /** What the API needs from the server (the app's Server satisfies it). */
 export interface ApiHost {
@@ -29,6 +31,8 @@ export interface ApiHost {
   readonly httpServerMux: HttpMux;
   /** HLS served from memory, for /metrics. */
   readonly hlsMemory?: HlsMemoryStats;
+  /** WebRTC signalling (/rtc/v1/play/, WHEP); absent in hosts without RTC. */
+  readonly rtc?: RtcService;
 }
 
 /** SRS's reload report (rpc=reload-fetch): state 0 init, 10 parsing, 20 transforming, 30 applying, 90 finished. */
@@ -578,6 +582,8 @@ export function registerApiRoutes(host: ApiHost, options: ApiOptions = {}): void
   for (const path of ['/rtc/v1/whip/', '/rtc/v1/whep/', '/rtc/v1/whip-play/']) mux.handle(path, whipOff);
 
   ctx.log.trace(`HTTP API ready: ${SERVER_SIGNATURE}${host.httpServerMux === mux ? ', sharing the HTTP server port' : ''}`);
+  // WebRTC signalling (issue 15): registered last, over any placeholder answers for RTC switched off.
+  if (host.rtc && config().rtcServer.enabled) registerRtcRoutes(mux, ctx, host.rtc);
 }
 
 /** Origin-cluster coworker answer: this server when it publishes the stream, else null (SrsCoWorkers::dumps). */

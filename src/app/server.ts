@@ -20,6 +20,7 @@ import { ForwardService } from './forward/index.js';
 import { ClusterService } from './edge/index.js';
 import { FfmpegService } from './ffmpeg/index.js';
 import { AdmissionService } from './admission/index.js';
+import { RtcService } from './webrtc/index.js';
 import { MeshNode, meshTokenAdmits, type MeshOptions } from './mesh/index.js';
 
 /** Knobs that are not in SRS's config format (tsrs extensions, set by the CLI from TSRS_* env vars). */
@@ -75,6 +76,8 @@ export class Server {
   readonly ffmpeg: FfmpegService;
   /** Worker mesh: report publishes to the primary and relay streams other workers own (multi-process mode). */
   readonly mesh: MeshNode | null;
+  /** WebRTC (rtc_server): the UDP port and its play sessions. */
+  readonly rtc: RtcService;
   private current: SrsConfig;
   private sampler: NodeJS.Timeout | null = null;
   private sweeper: NodeJS.Timeout | null = null;
@@ -128,6 +131,7 @@ export class Server {
     this.ctx.registry.addPublishListener(this.ffmpeg);
     this.http = new HttpServers(this.ctx, { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits });
     this.http.memoryFiles = this.hls.memory;
+    this.rtc = new RtcService(this.ctx, () => this.ffmpeg.supervisor);
     this.mesh = options.mesh ? new MeshNode(this.ctx, options.mesh).register() : null;
     // Stats ids and traffic of a stream go with its source (HLS and DASH subscribe themselves).
     this.ctx.registry.addDropListener({ onSourceDropped: (source) => this.ctx.stats.forgetStream(source.key) });
@@ -198,6 +202,12 @@ export class Server {
     }
     // HTTP first: once "RTMP listen at" is logged every port is ready.
     await this.http.start();
+    // One process owns the RTC UDP port (Node 20 has no SO_REUSEPORT for UDP): the primary or a single
+    // process; a mesh worker leaves it alone (docs/webrtc.md).
+    if (!this.mesh) await this.rtc.start();
+    else if (this.current.rtcServer.enabled) {
+      this.ctx.log.warn('rtc: rtc_server is not served with TSRS_WORKERS > 1 yet (one process must own its UDP port, and the signalling would have to reach it): run a single process for WebRTC');
+    }
     await this.rtmp.listen(this.current.listen);
     // Ingests publish to the RTMP listeners, so they start once those are up.
     this.ffmpeg.start();
@@ -226,6 +236,7 @@ export class Server {
     this.forward.close();
     this.cluster.close();
     this.mesh?.close();
+    this.rtc.stop();
     await Promise.all([this.rtmp.close(true), this.http.stop()]);
   }
 }
