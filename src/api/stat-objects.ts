@@ -4,8 +4,6 @@
 import type { ServerContext } from '../app/context.js';
 import type { LiveSource } from '../app/live/live-source.js';
 import { clientStreamKey, type ClientSnapshot } from '../app/stats/stats.js';
-import type { AudioFrame, VideoFrame } from '../kernel/media-frame.js';
-import { audioCodecInfoFromFlv, videoCodecInfoFromFlv, type AudioCodecInfo, type VideoCodecInfo } from '../kernel/codec/flv-codec-info.js';
 import { f2, type JsonValue } from './json.js';
 
 type Obj = Record<string, JsonValue | undefined>;
@@ -50,54 +48,29 @@ export function findStream(ctx: ServerContext, id: string): StreamView | undefin
   return collectStreams(ctx).find((s) => s.id === id);
 }
 
-// Parsing a sequence header is cheap but the API may be polled; remember the answer per header frame.
-const videoInfoCache = new WeakMap<Buffer, VideoCodecInfo | null>();
-const audioInfoCache = new WeakMap<Buffer, AudioCodecInfo | null>();
+// Codec info comes from the source's MediaFormat (issue 12: parsed once at publish, not re-parsed per API
+// call nor guessed from the GOP cache), in the shape SrsStatisticStream::dumps reports.
 
-function videoInfo(frame: VideoFrame | null): VideoCodecInfo | null {
-  if (!frame) return null;
-  let info = videoInfoCache.get(frame.payload);
-  if (info === undefined) {
-    try {
-      info = videoCodecInfoFromFlv(frame.payload);
-    } catch {
-      info = null;
-    }
-    videoInfoCache.set(frame.payload, info);
-  }
-  return info;
-}
-
-function audioInfo(frame: AudioFrame | null): AudioCodecInfo | null {
-  if (!frame) return null;
-  let info = audioInfoCache.get(frame.payload);
-  if (info === undefined) {
-    try {
-      info = audioCodecInfoFromFlv(frame.payload);
-    } catch {
-      info = null;
-    }
-    audioInfoCache.set(frame.payload, info);
-  }
-  return info;
-}
-
-/** SRS names HEVC "HEVC" in API stats (srs_video_codec_id2str). */
+/** SRS names HEVC "HEVC" in API stats (srs_video_codec_id2str); only H.264/H.265 are reported. */
 function videoObject(source: LiveSource | undefined): JsonValue {
   if (!source?.isPublishing) return null;
-  const info = videoInfo(source.sequenceHeaders.video);
-  if (!info) return null;
-  return { codec: info.codec === 'H265' ? 'HEVC' : info.codec, profile: info.profile, level: info.level, width: info.width, height: info.height };
+  const t = source.format.video();
+  if (!t || (t.codec !== 'h264' && t.codec !== 'h265') || t.error !== null) return null;
+  return { codec: t.codec === 'h265' ? 'HEVC' : 'H264', profile: t.profile, level: t.level, width: t.width, height: t.height };
 }
 
+/**
+ * SRS 4/5 report the FLV tag's SoundRate/SoundType, except that an AAC rate of 11025, 22050 or 44100 Hz
+ * from the AudioSpecificConfig replaces SoundRate (SrsFormat::audio_aac_demux): a 48 kHz AAC stream says
+ * 44100 and any ffmpeg AAC stream says 2 channels. Only AAC and MP3 are reported.
+ */
 function audioObject(source: LiveSource | undefined): JsonValue {
   if (!source?.isPublishing) return null;
-  // AAC has a sequence header; MP3 has none, so any cached MP3 frame describes it.
-  let frame = source.sequenceHeaders.audio;
-  if (!frame) frame = (source.gop.snapshot().find((f) => f.kind === 'audio') as AudioFrame | undefined) ?? null;
-  const info = audioInfo(frame);
-  if (!info) return null;
-  return { codec: info.codec, sample_rate: info.sample_rate, channel: info.channel, profile: info.profile };
+  const t = source.format.audio('aac') ?? source.format.audio('mp3');
+  if (!t || (t.codec === 'aac' && t.error !== null)) return null; // an MP3 track needs no parse to be named
+  let sampleRate = t.flvSoundRate;
+  if (t.codec === 'aac' && (t.sampleRate === 11025 || t.sampleRate === 22050 || t.sampleRate === 44100)) sampleRate = t.sampleRate;
+  return { codec: t.codec === 'aac' ? 'AAC' : 'MP3', sample_rate: sampleRate, channel: t.flvChannels, profile: t.profile };
 }
 
 export function streamObject(ctx: ServerContext, s: StreamView): Obj {

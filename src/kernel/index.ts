@@ -2,6 +2,8 @@
 // No I/O, clocks or logging below this line (ARCHITECTURE.md, "Layers").
 
 export * from './media-frame.js';
+export * from './media-format.js';
+export * from './track-format.js';
 export * from './timestamp.js';
 
 export * from './format/amf0.js';
@@ -15,4 +17,7 @@ export * from './codec/h264.js';
 export * from './codec/h265.js';
 export * from './codec/aac.js';
 export * from './codec/mp3.js';
+export * from './codec/opus.js';
+export * from './codec/av1.js';
+export * from './codec/nal-unit.js';
 export * from './codec/flv-codec-info.js';

@@ -342,13 +342,14 @@ export class HttpRemux {
     const r = vhost.httpRemux;
     let hasAudio = r.hasAudio;
     let hasVideo = r.hasVideo;
-    const sh = source.sequenceHeaders;
-    if (r.guessHasAv && source.isPublishing && (sh.audio || sh.video || source.gop.size > 0)) {
+    // The source's format knows its tracks (issue 12), no need to guess from the GOP cache.
+    const format = source.format;
+    if (r.guessHasAv && source.isPublishing && format.tracks.length > 0) {
       // SRS v5 guess: announce what the stream actually carries, so players do not wait for a missing track.
-      hasAudio = sh.audio !== null || source.gop.snapshot().some((f) => f.kind === 'audio');
-      hasVideo = sh.video !== null || source.gop.snapshot().some((f) => f.kind === 'video');
+      hasAudio = format.audio() !== undefined;
+      hasVideo = format.video() !== undefined;
     }
-    const audioCodec = sh.audio?.codec === 'mp3' ? 'mp3' : 'aac';
+    const audioCodec = format.audio('aac') === undefined && format.audio('mp3') !== undefined ? 'mp3' : 'aac';
     return createEncoder(m.format, { hasAudio, hasVideo, audioCodec, dropIfNotMatch: r.dropIfNotMatch });
   }
 

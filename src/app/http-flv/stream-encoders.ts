@@ -1,6 +1,7 @@
 // Per-viewer encoders from MediaFrames to the bytes of one HTTP live format. FLV shares every payload
-// (only the 11+4 bytes around it are per viewer); TS/AAC/MP3 re-frame the payload.
-import { parseAudioSpecificConfig, adtsHeader, type AudioSpecificConfig } from '../../kernel/codec/aac.js';
+// (only the 11+4 bytes around it are per viewer); TS/AAC/MP3 re-frame the frame's codec view (the raw
+// audio frame, NALU views), never the FLV tag header (issue 12).
+import { adtsHeader, type AudioSpecificConfig } from '../../kernel/codec/aac.js';
 import { encodeFlvHeader, flvPreviousTagSize, flvTagHeader, FlvTagType } from '../../kernel/format/flv.js';
 import { TsMuxer } from '../../kernel/format/mpegts/ts-muxer.js';
 import { retimed, type MediaFrame } from '../../kernel/media-frame.js';
@@ -117,16 +118,13 @@ export class AacStreamEncoder implements StreamEncoder {
   }
   encode(frames: readonly MediaFrame[], _dts: readonly number[], out: Buffer[]): void {
     for (const f of frames) {
-      if (f.kind !== 'audio' || f.codec !== 'aac' || f.payload.length < 2) continue;
-      const raw = f.payload.subarray(2);
+      if (f.kind !== 'audio' || f.codec !== 'aac') continue;
       if (f.sequenceHeader) {
-        try {
-          this.asc = parseAudioSpecificConfig(raw);
-        } catch {
-          this.asc = null; // a broken config: skip audio until a good one arrives
-        }
+        // Parsed once per header frame by its codec view; a broken config skips audio until a good one arrives.
+        this.asc = f.view.track()?.asc ?? null;
         continue;
       }
+      const raw = f.view.raw;
       if (!this.asc || raw.length === 0) continue;
       try {
         out.push(adtsHeader(this.asc, raw.length), raw);
@@ -147,7 +145,7 @@ export class Mp3StreamEncoder implements StreamEncoder {
     return frame.kind === 'audio' && frame.codec === 'mp3';
   }
   encode(frames: readonly MediaFrame[], _dts: readonly number[], out: Buffer[]): void {
-    for (const f of frames) if (f.kind === 'audio' && f.codec === 'mp3' && f.payload.length > 1) out.push(f.payload.subarray(1));
+    for (const f of frames) if (f.kind === 'audio' && f.codec === 'mp3' && f.view.raw.length > 0) out.push(f.view.raw);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Logger } from '../../core/logger.js';
 import { StreamBusyError, errorMessage } from '../../core/errors.js';
+import { MediaFormat } from '../../kernel/media-format.js';
 import type { MediaFrame, VideoFrame, AudioFrame, DataFrame } from '../../kernel/media-frame.js';
 import { GopCache } from './gop-cache.js';
 import { MixQueue } from './mix-queue.js';
@@ -64,8 +65,14 @@ export class LiveSource {
   private viewerCount = 0;
   private metadata: DataFrame | null = null;
   private videoHeader: VideoFrame | null = null;
-  private audioHeader: AudioFrame | null = null;
+  /**
+   * Audio sequence headers by codec (issue 12: a source may carry AAC and, transcoded next to it, Opus);
+   * a new publish clears them. Insertion order is the order new sinks get them.
+   */
+  private readonly audioHeaders = new Map<AudioFrame['codec'], AudioFrame>();
   readonly gop: GopCache;
+  /** Codec configs of the current publish, parsed once (issue 12); its version is stamped on every frame. */
+  readonly format = new MediaFormat();
   private readonly mix = new MixQueue();
   readonly counters: SourceCounters = { videoFrames: 0, audioFrames: 0, bytesIn: 0 };
   /** Context id of the last publisher; players log it to link to the publisher's lines. */
@@ -126,7 +133,8 @@ export class LiveSource {
   }
 
   get sequenceHeaders(): { video: VideoFrame | null; audio: AudioFrame | null; metadata: DataFrame | null } {
-    return { video: this.videoHeader, audio: this.audioHeader, metadata: this.metadata };
+    const audio = this.audioHeaders.get('aac') ?? this.audioHeaders.values().next().value ?? null;
+    return { video: this.videoHeader, audio, metadata: this.metadata };
   }
 
   updateOptions(options: SourceOptions): void {
@@ -149,7 +157,8 @@ export class LiveSource {
     // Sequence headers are re-sent by the new publisher; old ones would mismatch a new encoder.
     this.metadata = null;
     this.videoHeader = null;
-    this.audioHeader = null;
+    this.audioHeaders.clear();
+    this.format.reset();
     for (const sink of this.sinks) this.guard(sink, () => sink.onPublish?.());
     this.registry?.notifyPublish(this, true);
   }
@@ -173,7 +182,8 @@ export class LiveSource {
     this.fanOut(frame);
   }
 
-  private fanOut(frame: MediaFrame): void {
+  private fanOut(input: MediaFrame): void {
+    const frame = this.stamp(input);
     this.counters.bytesIn += frame.payload.length;
     if (frame.kind === 'data') {
       this.metadata = frame;
@@ -186,8 +196,8 @@ export class LiveSource {
     } else {
       this.counters.audioFrames++;
       if (frame.sequenceHeader) {
-        if (this.options.reduceSequenceHeader && this.audioHeader?.payload.equals(frame.payload)) return;
-        this.audioHeader = frame;
+        if (this.options.reduceSequenceHeader && this.audioHeaders.get(frame.codec)?.payload.equals(frame.payload)) return;
+        this.audioHeaders.set(frame.codec, frame);
       }
     }
     this.gop.cache(frame);
@@ -199,6 +209,23 @@ export class LiveSource {
         this.detach(sink);
       }
     }
+  }
+
+  /**
+   * Learn the frame's codec config (MediaFormat.update: a codec lookup for coded frames, a parse only for
+   * new sequence headers) and stamp the format version on it, once, before any sink sees it. A frame that
+   * already carries another source's version (a frame object relayed between sources) is copied, not
+   * restamped, so the other source's caches keep what they saw.
+   */
+  private stamp(frame: MediaFrame): MediaFrame {
+    if (frame.kind !== 'data') this.format.update(frame);
+    const version = this.format.version;
+    if (frame.formatVersion === version) return frame;
+    if (frame.formatVersion === 0) {
+      frame.formatVersion = version;
+      return frame;
+    }
+    return { ...frame, formatVersion: version };
   }
 
   /** Attach a sink and catch it up: metadata, sequence headers, then the cached GOP. */
@@ -224,7 +251,7 @@ export class LiveSource {
   catchUp(sink: Sink, withGop: boolean): void {
     if (this.metadata) sink.offer(this.metadata);
     if (this.videoHeader) sink.offer(this.videoHeader);
-    if (this.audioHeader) sink.offer(this.audioHeader);
+    for (const header of this.audioHeaders.values()) sink.offer(header);
     if (withGop) for (const frame of this.gop.snapshot()) sink.offer(frame);
   }
 

@@ -216,3 +216,56 @@ export function parseAdtsHeader(data: Uint8Array, offset = 0): AdtsHeader {
     rawDataBlocks: (b(6) & 3) + 1,
   };
 }
+
+/** Largest raw AAC frame an ADTS header without CRC can describe (13-bit frame_length). */
+export const ADTS_MAX_RAW = 0x1fff - ADTS_HEADER_SIZE;
+
+/** AudioSpecificConfig (2 bytes) for an ADTS profile (object type - 1), rate index and channel configuration. */
+export function audioSpecificConfigFromAdts(profile: number, sampleRateIndex: number, channelConfiguration: number): Buffer {
+  const objectType = profile + 1;
+  return Buffer.from([
+    (objectType << 3) | ((sampleRateIndex >> 1) & 0x07),
+    ((sampleRateIndex & 0x01) << 7) | ((channelConfiguration & 0x0f) << 3),
+  ]);
+}
+
+export interface AdtsFrame {
+  /** ADTS profile: audio object type - 1. */
+  readonly profile: number;
+  readonly sampleRateIndex: number;
+  readonly channelConfiguration: number;
+  /** Raw AAC data (a view, no copy). */
+  readonly raw: Buffer;
+}
+
+/**
+ * Splits an ADTS stream (e.g. one TS PES payload) into raw frames (views). Bytes that are not a valid
+ * header are skipped to the next syncword (a lossy transport resyncs rather than failing the stream);
+ * a truncated last frame is dropped.
+ */
+export function splitAdts(data: Buffer): AdtsFrame[] {
+  const out: AdtsFrame[] = [];
+  let i = 0;
+  while (i + ADTS_HEADER_SIZE <= data.length) {
+    // syncword 0xFFF and layer '00'.
+    if (data[i] !== 0xff || (data[i + 1]! & 0xf6) !== 0xf0) {
+      i++;
+      continue;
+    }
+    const headerLength = data[i + 1]! & 0x01 ? 7 : 9;
+    const profile = data[i + 2]! >> 6;
+    const sampleRateIndex = (data[i + 2]! >> 2) & 0x0f;
+    const channelConfiguration = ((data[i + 2]! & 0x01) << 2) | (data[i + 3]! >> 6);
+    const frameLength = ((data[i + 3]! & 0x03) << 11) | (data[i + 4]! << 3) | (data[i + 5]! >> 5);
+    if (sampleRateIndex >= AAC_SAMPLE_RATES.length || frameLength < headerLength) {
+      i++;
+      continue;
+    }
+    if (i + frameLength > data.length) break;
+    if (frameLength > headerLength) {
+      out.push({ profile, sampleRateIndex, channelConfiguration, raw: data.subarray(i + headerLength, i + frameLength) });
+    }
+    i += frameLength;
+  }
+  return out;
+}

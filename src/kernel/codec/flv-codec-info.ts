@@ -1,12 +1,11 @@
 // Stream codec info from FLV audio/video tag bodies, in the shape SRS's HTTP API reports under
 // /api/v1/streams (`video: {codec, profile, level, width, height}`, `audio: {codec, sample_rate, channel,
 // profile}`), see SrsStatisticStream::dumps in srs_app_statistic.cpp.
+// Built on the one FLV frame builder and the track parsing of the per-source format (issue 12): this
+// module reads no FLV tag header itself. The server's API reads the source's MediaFormat directly.
 
-import { FLV_SOUND_RATES, FlvSoundFormat, FlvVideoCodecId, parseFlvAudioTagHeader, parseFlvVideoTagHeader } from '../format/flv.js';
-import { parseAudioSpecificConfig } from './aac.js';
+import { videoFrameFromFlv, audioFrameFromFlv } from '../media-frame.js';
 import { codecError } from './codec-error.js';
-import { parseAvcDecoderConfigurationRecord, parseAvcSps, avcLevelName, avcProfileName } from './h264.js';
-import { hevcLevelName, hevcProfileName, parseHevcDecoderConfigurationRecord, parseHevcSps } from './h265.js';
 import { parseMpegAudioFrameHeader } from './mp3.js';
 
 export interface VideoCodecInfo {
@@ -34,37 +33,12 @@ export interface AudioCodecInfo {
  * the size from the first SPS (after cropping), as SRS does.
  */
 export function videoCodecInfoFromFlv(body: Buffer): VideoCodecInfo | null {
-  if (body.length === 0) return null;
-  const h = parseFlvVideoTagHeader(body);
-  if (!h.sequenceHeader) return null;
-  const config = body.subarray(h.dataOffset);
-  if (h.codecId === FlvVideoCodecId.Avc || h.fourCc === 'avc1') {
-    const record = parseAvcDecoderConfigurationRecord(config);
-    const first = record.sps[0];
-    if (first === undefined) throw codecError('h264', 'sequence header without SPS');
-    const sps = parseAvcSps(first);
-    return {
-      codec: 'H264',
-      profile: avcProfileName(record.profileIdc),
-      level: avcLevelName(record.levelIdc),
-      width: sps.width,
-      height: sps.height,
-    };
-  }
-  if (h.codecId === FlvVideoCodecId.Hevc || h.fourCc === 'hvc1') {
-    const record = parseHevcDecoderConfigurationRecord(config);
-    const first = record.sps[0];
-    if (first === undefined) throw codecError('h265', 'sequence header without SPS');
-    const sps = parseHevcSps(first);
-    return {
-      codec: 'H265',
-      profile: hevcProfileName(record.generalProfileIdc),
-      level: hevcLevelName(record.generalLevelIdc),
-      width: sps.width,
-      height: sps.height,
-    };
-  }
-  return null;
+  const frame = videoFrameFromFlv(body, 0);
+  if (frame === null || !frame.sequenceHeader || (frame.codec !== 'h264' && frame.codec !== 'h265')) return null;
+  const t = frame.view.track()!;
+  if (t.config.length === 0) throw codecError(frame.codec, 'sequence header without a configuration record');
+  if (t.error !== null) throw codecError(frame.codec, t.error.replace(/^h26[45]: /, ''));
+  return { codec: frame.codec === 'h264' ? 'H264' : 'H265', profile: t.profile, level: t.level, width: t.width, height: t.height };
 }
 
 export interface AudioCodecInfoOptions {
@@ -85,29 +59,31 @@ export interface AudioCodecInfoOptions {
  * Returns null for raw AAC frames and other codecs; throws ProtocolError for a malformed config/header.
  */
 export function audioCodecInfoFromFlv(body: Buffer, opts: AudioCodecInfoOptions = {}): AudioCodecInfo | null {
-  if (body.length === 0) return null;
-  const h = parseFlvAudioTagHeader(body);
+  const frame = audioFrameFromFlv(body, 0);
+  if (frame === null) return null;
+  const view = frame.view;
   const exact = opts.source === 'codec';
-  if (h.soundFormat === FlvSoundFormat.Aac) {
-    if (h.aacPacketType !== 0) return null;
-    const asc = parseAudioSpecificConfig(body.subarray(h.dataOffset));
-    let sampleRate = FLV_SOUND_RATES[h.soundRate]!;
-    let channel = h.soundType + 1;
+  if (frame.codec === 'aac') {
+    if (view.malformed) throw codecError('aac', 'audio tag without a valid AACPacketType');
+    if (!frame.sequenceHeader) return null;
+    const t = view.track()!;
+    if (t.asc === null) throw codecError('aac', (t.error ?? 'bad AudioSpecificConfig').replace(/^aac: /, ''));
+    let sampleRate = view.flvSoundRate;
+    let channel = view.flvChannels;
     if (exact) {
-      sampleRate = asc.sampleRate;
-      channel = asc.channels === 1 ? 1 : 2;
-    } else if (asc.sampleRate === 11025 || asc.sampleRate === 22050 || asc.sampleRate === 44100) {
-      sampleRate = asc.sampleRate;
+      sampleRate = t.asc.sampleRate;
+      channel = t.asc.channels === 1 ? 1 : 2;
+    } else if (t.asc.sampleRate === 11025 || t.asc.sampleRate === 22050 || t.asc.sampleRate === 44100) {
+      sampleRate = t.asc.sampleRate;
     }
-    return { codec: 'AAC', sample_rate: sampleRate, channel, profile: asc.profileName };
+    return { codec: 'AAC', sample_rate: sampleRate, channel, profile: t.profile };
   }
-  if (h.soundFormat === FlvSoundFormat.Mp3 || h.soundFormat === FlvSoundFormat.Mp3_8k) {
-    if (exact && body.length > h.dataOffset) {
-      const frame = parseMpegAudioFrameHeader(body, h.dataOffset);
-      return { codec: 'MP3', sample_rate: frame.sampleRate, channel: frame.channels, profile: 'Other' };
+  if (frame.codec === 'mp3') {
+    if (exact && view.raw.length > 0) {
+      const h = parseMpegAudioFrameHeader(view.raw);
+      return { codec: 'MP3', sample_rate: h.sampleRate, channel: h.channels, profile: 'Other' };
     }
-    const sampleRate = h.soundFormat === FlvSoundFormat.Mp3_8k ? 8000 : FLV_SOUND_RATES[h.soundRate]!;
-    return { codec: 'MP3', sample_rate: sampleRate, channel: h.soundType + 1, profile: 'Other' };
+    return { codec: 'MP3', sample_rate: view.flvSoundRate, channel: view.flvChannels, profile: 'Other' };
   }
   return null;
 }

@@ -21,7 +21,7 @@ import {
   type Run,
 } from './hls-test-helpers.js';
 import type { HlsMuxerOptions } from './hls-muxer.js';
-import type { MediaFrame } from '../../kernel/media-frame.js';
+import { audioFrameFromFlv, type MediaFrame } from '../../kernel/media-frame.js';
 
 const headers = (): MediaFrame[] => [h264Header(), aacHeader()];
 
@@ -338,6 +338,18 @@ test('hls_dts_directly off: AAC PTS rebuilt from the sample count', () => {
   assert.ok(ASC_44100.length === 2);
 });
 
+test('an explicit-rate AAC config (samplingFrequencyIndex 15) is carried, not dropped (issue 12)', () => {
+  // aot 2, index 15, 24-bit rate 48000 (0x00BB80), 2 channels: the rate AAC decoders and ADTS know as index 3.
+  const explicit48k = Buffer.from([0x17, 0x80, 0x5d, 0xc0, 0x10]);
+  const m = new HlsMuxer(counterRandom());
+  m.publish(options({ dtsDirectly: false }));
+  const frames = [aacHeader(0, explicit48k)];
+  for (let i = 0; i < 50; i++) frames.push(aacFrame(Math.round((i * 1024 * 1000) / 48000)));
+  const pts = audioPts(Buffer.concat(opsOf(drive(m, frames).ops, 'data').map((d) => d.bytes)));
+  assert.equal(pts.length, 50, 'every audio frame reaches the segment');
+  for (let i = 1; i < pts.length; i++) assert.equal(pts[i]! - pts[i - 1]!, 1920, 'PTS rebuilt from 1024 samples at 48 kHz');
+});
+
 test('dispose deletes segments, keys and the playlist; seq continues', () => {
   const muxer = new HlsMuxer(counterRandom());
   muxer.publish(options({ keys: true }));
@@ -363,7 +375,8 @@ test('forgetSegment drops a failed segment from the playlist', () => {
 test('frames HLS cannot carry are ignored without breaking the stream', () => {
   const muxer = new HlsMuxer(counterRandom());
   muxer.publish(options());
-  const speex = { kind: 'audio', codec: 'speex', dts: 10, pts: 10, keyframe: false, sequenceHeader: false, payload: Buffer.from([0xb2, 1, 2, 3]) } as const;
+  const speex = audioFrameFromFlv(Buffer.from([0xb2, 1, 2, 3]), 10)!;
+  assert.equal(speex.codec, 'speex');
   const run = drive(muxer, [...headers(), speex, ...streamFrames({ durationMs: 2100 }), speex]);
   assert.equal(muxer.ignoredFrames, 2);
   assert.equal(opsOf(run.ops, 'close').length, 1);

@@ -19,7 +19,6 @@
 // changes, or a track's timestamps jump (back > 250 ms or forward > 10 s). Repeated identical sequence
 // headers do not count (SRS would mark the segment).
 
-import { parseAudioSpecificConfig } from '../../kernel/codec/aac.js';
 import { decodeAmf0 } from '../../kernel/format/amf0.js';
 import { Amf0EcmaArray, type Amf0Value } from '../../kernel/format/amf-value.js';
 import { TsMuxer, type TsAudioCodec, type TsVideoCodec } from '../../kernel/format/mpegts/index.js';
@@ -318,7 +317,7 @@ export class HlsMuxer {
       this.onAudioHeader(frame, ops);
       return;
     }
-    if (frame.payload.length <= (frame.codec === 'aac' ? 2 : 1)) return;
+    if (frame.view.raw.length === 0) return;
     this.ensureTracks(frame, ops);
     if (jumped(this.lastAudioDts, frame.dts)) this.cutForJump('audio', this.lastAudioDts!, frame.dts, ops);
     this.lastAudioDts = frame.dts;
@@ -332,19 +331,17 @@ export class HlsMuxer {
   private onVideoHeader(frame: VideoFrame, ops: HlsOp[]): void {
     const prev = this.videoHeader;
     this.videoHeader = frame;
-    if (prev !== null && !prev.payload.equals(frame.payload)) this.cut(ops, 'video sequence header changed');
+    // The codec bytes, not the format version: the version also moves for the other track's changes.
+    if (prev !== null && (prev.codec !== frame.codec || !prev.view.data.equals(frame.view.data))) this.cut(ops, 'video sequence header changed');
     if (this.ts && this.tracks?.video === frame.codec) this.ts.mux(frame);
   }
 
   private onAudioHeader(frame: AudioFrame, ops: HlsOp[]): void {
     const prev = this.audioHeader;
     this.audioHeader = frame;
-    try {
-      this.aacSampleRate = parseAudioSpecificConfig(frame.payload.subarray(2)).sampleRate;
-    } catch {
-      this.aacSampleRate = 0; // the TS muxer drops the frames too; nothing to rebuild
-    }
-    if (prev !== null && !prev.payload.equals(frame.payload)) this.cut(ops, 'audio sequence header changed');
+    // Parsed once per header frame by its codec view; a broken config gives 0 (the TS muxer drops the frames too).
+    this.aacSampleRate = frame.view.track()?.asc?.sampleRate ?? 0;
+    if (prev !== null && (prev.codec !== frame.codec || !prev.view.raw.equals(frame.view.raw))) this.cut(ops, 'audio sequence header changed');
     if (this.ts && this.tracks?.audio === 'aac') this.ts.mux(frame);
   }
 
@@ -542,15 +539,9 @@ function jumped(last: number | null, dts: number): boolean {
   return last !== null && (dts < last - HLS_JUMP_BACK_MS || dts > last + HLS_JUMP_FORWARD_MS);
 }
 
-/** A picture (not a sequence header, end of sequence or metadata packet). */
+/** A picture (not a sequence header, end of sequence or metadata packet), from the frame's codec view. */
 function isCodedVideo(frame: VideoFrame): boolean {
-  const p = frame.payload;
-  if (p.length < 2) return false;
-  if (p[0]! & 0x80) {
-    const packetType = p[0]! & 0x0f;
-    return packetType === 1 || packetType === 3;
-  }
-  return p.length > 5 && p[1] === 1;
+  return frame.view.packet === 'coded' && frame.view.data.length > 0;
 }
 
 const VIDEO_CODEC_IDS: Record<string, TsVideoCodec> = { '7': 'h264', '12': 'h265', avc1: 'h264', hvc1: 'h265' };

@@ -1,4 +1,4 @@
-// MP4 tracks from FLV-bodied MediaFrames: the track description an init segment or moov needs (from the
+// MP4 tracks from MediaFrames (their codec view, never the FLV tag header): the track description an init segment or moov needs (from the
 // AVC/HEVC decoder configuration record or the AAC AudioSpecificConfig of a sequence header), and the
 // per-frame sample extraction and timing shared by the fragmented and the progressive writers.
 //
@@ -8,11 +8,11 @@
 
 import { ErrorCode, ProtocolError } from '../../../core/errors.js';
 import { parseAudioSpecificConfig } from '../../codec/aac.js';
-import { parseAvcDecoderConfigurationRecord, parseAvcSps } from '../../codec/h264.js';
-import { parseHevcDecoderConfigurationRecord, parseHevcSps } from '../../codec/h265.js';
+import { parseAvcDecoderConfigurationRecord } from '../../codec/h264.js';
+import { parseHevcDecoderConfigurationRecord } from '../../codec/h265.js';
 import { parseMpegAudioFrameHeader } from '../../codec/mp3.js';
+import { opusPacketSamples } from '../../codec/opus.js';
 import type { MediaFrame } from '../../media-frame.js';
-import { FlvExVideoPacketType, parseFlvVideoTagHeader } from '../flv.js';
 
 export type Mp4VideoCodec = 'h264' | 'h265';
 export type Mp4AudioCodec = 'aac' | 'mp3' | 'opus';
@@ -52,41 +52,27 @@ function mp4Error(message: string): ProtocolError {
 export function trackFromSequenceHeader(frame: MediaFrame): TrackInfo | null {
   if (frame.kind === 'video') {
     if (!frame.sequenceHeader || (frame.codec !== 'h264' && frame.codec !== 'h265')) return null;
-    const h = parseFlvVideoTagHeader(frame.payload);
-    const config = Buffer.from(frame.payload.subarray(h.dataOffset));
-    if (frame.codec === 'h264') {
-      const record = parseAvcDecoderConfigurationRecord(config);
-      const sps = record.sps[0];
-      if (sps === undefined) throw mp4Error('h264 sequence header without SPS');
-      const { width, height } = parseAvcSps(sps);
-      return { kind: 'video', codec: 'h264', timescale: VIDEO_TIMESCALE, config, width, height };
-    }
-    const record = parseHevcDecoderConfigurationRecord(config);
-    const sps = record.sps[0];
-    if (sps === undefined) throw mp4Error('h265 sequence header without SPS');
-    const { width, height } = parseHevcSps(sps);
-    return { kind: 'video', codec: 'h265', timescale: VIDEO_TIMESCALE, config, width, height };
+    // Parsed once per header frame by its codec view (issue 12); the config is copied out of the payload.
+    const t = frame.view.track()!;
+    if (t.error !== null) throw mp4Error(t.error);
+    return { kind: 'video', codec: frame.codec, timescale: VIDEO_TIMESCALE, config: Buffer.from(t.config), width: t.width, height: t.height };
   }
   if (frame.kind !== 'audio') return null;
-  const p = frame.payload;
   if (frame.codec === 'aac') {
     if (!frame.sequenceHeader) return null;
-    const config = Buffer.from(p.subarray(2));
-    const asc = parseAudioSpecificConfig(config);
+    const t = frame.view.track()!;
+    if (t.asc === null) throw mp4Error(t.error ?? 'aac: bad AudioSpecificConfig');
+    const asc = t.asc;
     const sampleRate = asc.sbr ? asc.extensionSampleRate : asc.sampleRate;
     // Parametric stereo decodes a mono core to two channels; channelConfiguration 0 (PCE) is rare: say 2.
     const channels = asc.ps || asc.channels === 0 ? 2 : asc.channels;
-    return { kind: 'audio', codec: 'aac', timescale: sampleRate, config, sampleRate, channels };
+    return { kind: 'audio', codec: 'aac', timescale: sampleRate, config: Buffer.from(t.config), sampleRate, channels };
   }
-  if (frame.codec === 'mp3') {
-    if (p.length < 2) return null;
-    const h = parseMpegAudioFrameHeader(p, 1);
-    return { kind: 'audio', codec: 'mp3', timescale: h.sampleRate, config: Buffer.alloc(0), sampleRate: h.sampleRate, channels: h.channels };
-  }
-  if (frame.codec === 'opus') {
-    if (p.length < 2) return null;
-    const channels = (p[1]! & 0x04) !== 0 ? 2 : 1;
-    return { kind: 'audio', codec: 'opus', timescale: 48000, config: Buffer.alloc(0), sampleRate: 48000, channels };
+  if (frame.codec === 'mp3' || frame.codec === 'opus') {
+    if (frame.view.raw.length === 0) return null;
+    const t = frame.view.track()!;
+    if (t.error !== null) throw mp4Error(t.error);
+    return { kind: 'audio', codec: frame.codec, timescale: t.sampleRate, config: Buffer.from(t.config), sampleRate: t.sampleRate, channels: t.channels };
   }
   return null;
 }
@@ -116,21 +102,7 @@ export interface Mp4Sample {
   readonly sync: boolean;
 }
 
-/** Duration of an Opus packet in 48 kHz samples from its TOC (RFC 6716 3.1), or 0 when unknown. */
-export function opusPacketSamples(packet: Uint8Array): number {
-  if (packet.length < 1) return 0;
-  const toc = packet[0]!;
-  const config = toc >> 3;
-  let frameSamples: number;
-  if (config < 12) frameSamples = [480, 960, 1920, 2880][config & 3]!;
-  else if (config < 16) frameSamples = (config & 1) === 0 ? 480 : 960;
-  else frameSamples = [120, 240, 480, 960][config & 3]!;
-  const code = toc & 3;
-  if (code === 0) return frameSamples;
-  if (code !== 3) return 2 * frameSamples;
-  if (packet.length < 2) return 0;
-  return (packet[1]! & 0x3f) * frameSamples;
-}
+export { opusPacketSamples } from '../../codec/opus.js';
 
 /** Sample durations are 32-bit in stts and trun: a longer gap (a broken clock) is clamped, not thrown. */
 export const MAX_SAMPLE_DURATION = 0xffffffff;
@@ -250,30 +222,20 @@ export class TrackSampler {
   private pick(frame: MediaFrame): { data: Buffer; sync: boolean; hint: number } | null {
     const t = this.track;
     if (frame.kind !== t.kind || frame.codec !== t.codec || frame.sequenceHeader) return null;
-    const p = frame.payload;
     if (frame.kind === 'video') {
-      // Video info / command frames (FrameType 5) carry no picture and may be shorter than a full header.
-      if (p.length > 0 && ((p[0]! >> 4) & 0x07) === 5) return null;
-      const h = parseFlvVideoTagHeader(p);
-      const coded =
-        h.fourCc === null
-          ? h.packetType === 1
-          : h.packetType === FlvExVideoPacketType.CodedFrames || h.packetType === FlvExVideoPacketType.CodedFramesX;
-      if (!coded) return null;
-      const data = p.subarray(h.dataOffset);
+      // Only pictures: not end-of-sequence, metadata or video info/command packets (the frame's codec view).
+      if (frame.view.packet === 'malformed') throw mp4Error(`${t.codec}: video tag shorter than its header`);
+      if (frame.view.packet !== 'coded') return null;
+      const data = frame.view.data;
       if (data.length === 0) return null;
       validateNalus(data, this.naluLengthSize, t.codec);
       return { data, sync: frame.keyframe, hint: 0 };
     }
-    if (t.codec === 'aac') {
-      if (p.length < 2) throw mp4Error('aac: audio tag without AACPacketType');
-      if (p[1] !== 1) throw mp4Error(`aac: AACPacketType ${p[1]}`);
-      const data = p.subarray(2);
-      if (data.length === 0) return null;
-      return { data, sync: true, hint: this.aacFrameTicks };
-    }
-    const data = p.subarray(1);
+    if (frame.kind !== 'audio') return null;
+    if (frame.view.malformed) throw mp4Error('aac: audio tag without a valid AACPacketType');
+    const data = frame.view.raw;
     if (data.length === 0) return null;
+    if (t.codec === 'aac') return { data, sync: true, hint: this.aacFrameTicks };
     let hint = 0;
     if (t.codec === 'mp3') {
       try {

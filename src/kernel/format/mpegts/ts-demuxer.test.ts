@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ProtocolError } from '../../../core/errors.js';
 import { type MediaFrame, audioFrameFromFlv } from '../../media-frame.js';
-import { writeAdtsHeader } from './adts.js';
+import { adtsHeader, parseAudioSpecificConfig } from '../../codec/aac.js';
+import { splitAvccNalus } from '../../codec/h264.js';
 import { crc32Mpeg2 } from './crc32-mpeg2.js';
 import {
   AAC_ASC,
@@ -16,12 +17,13 @@ import {
   aacSequenceHeader,
   fill,
   parsePackets,
+  pesOf,
   prng,
   videoFrame,
   videoSequenceHeader,
 } from './mpegts-test-helpers.js';
-import { buildHevcConfig, splitLengthPrefixed } from './nalu.js';
-import { TsDemuxer } from './ts-demuxer.js';
+import { buildHevcConfig } from '../../codec/nal-unit.js';
+import { TsDemuxer, readPesTimestamp } from './ts-demuxer.js';
 import { TsMuxer, writePesTimestamp } from './ts-muxer.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -198,9 +200,8 @@ test('MP3 round trip keeps the bytes; FLV flags come from the MPEG audio header'
 
 test('several ADTS frames in one PES: one sequence header, frames 1024 samples apart; config change re-announced', () => {
   const adts = (sfi: number, ch: number, raw: Buffer): Buffer => {
-    const h = Buffer.alloc(7);
-    writeAdtsHeader(h, 0, { objectType: 2, samplingFrequencyIndex: sfi, channelConfiguration: ch }, raw.length);
-    return Buffer.concat([h, raw]);
+    const asc = parseAudioSpecificConfig(Buffer.from([0x10 | (sfi >> 1), ((sfi & 1) << 7) | (ch << 3)])); // LC
+    return Buffer.concat([adtsHeader(asc, raw.length), raw]);
   };
   const es1 = Buffer.concat([adts(3, 2, fill(10, 1)), adts(3, 2, fill(11, 2)), adts(3, 2, fill(12, 3))]);
   const es2 = adts(3, 1, fill(13, 4));
@@ -221,6 +222,21 @@ test('several ADTS frames in one PES: one sequence header, frames 1024 samples a
       [1064, false, 'af01' + fill(13, 4).subarray(0, 2).toString('hex')],
     ],
   );
+});
+
+test('TS in, TS out: frames keep the 90 kHz PES clock, so 48 kHz AAC PTS come back exact (no ms rounding drift)', () => {
+  const asc = parseAudioSpecificConfig(Buffer.from([0x11, 0x90])); // LC, 48 kHz, stereo
+  const pts = Array.from({ length: 30 }, (_, k) => 90000 + k * 1920); // 1024 samples = 1920 ticks
+  const ts = Buffer.concat([
+    tablesFor('none', 'aac'),
+    ...pts.map((p, k) => packetize(0x101, pesBytes(0xc0, Buffer.concat([adtsHeader(asc, 6), fill(6, k)]), p), k & 0x0f)),
+  ]);
+  const { frames } = demuxAll(ts);
+  const audio = frames.filter((f) => f.kind === 'audio' && !f.sequenceHeader);
+  assert.deepEqual(audio.map((f) => [f.timescale, f.dtsTicks]), pts.map((p) => [90000, p]));
+  const remuxed = parsePackets(muxAll(frames, new TsMuxer({ videoCodec: 'none' })));
+  const ptsOut = pesOf(remuxed, 0x101).map((pes) => readPesTimestamp(pes, 9));
+  assert.deepEqual(ptsOut, pts, 'ms (21/22 ms steps) would give 1890/1980-tick steps');
 });
 
 test('Annex-B from other encoders: in-band SPS/PPS make the sequence header, AUD dropped, pictures before it dropped', () => {
@@ -361,7 +377,7 @@ test('fuzz: random bytes, mutated and truncated streams never throw anything but
       assert.ok(f.kind === 'video' || f.kind === 'audio');
       assert.ok(Number.isFinite(f.dts) && f.dts >= 0 && Number.isFinite(f.pts));
       assert.ok(f.payload.length >= 2);
-      if (f.kind === 'video' && !f.sequenceHeader) assert.notEqual(splitLengthPrefixed(f.payload, 5, 4), null);
+      if (f.kind === 'video' && !f.sequenceHeader) assert.doesNotThrow(() => splitAvccNalus(f.payload, 4, 5));
     }
   };
   for (let i = 0; i < 150; i++) {

@@ -9,7 +9,7 @@
 
 import { type MediaFrame, audioFrameFromFlv, videoFrameFromFlv } from '../../media-frame.js';
 import { Mpegts33Unwrapper } from '../../timestamp.js';
-import { AAC_SAMPLE_RATES, splitAdts } from './adts.js';
+import { AAC_SAMPLE_RATES, splitAdts } from '../../codec/aac.js';
 import { crc32Mpeg2 } from './crc32-mpeg2.js';
 import {
   H264_NAL_PPS,
@@ -24,8 +24,11 @@ import {
   isRandomAccess,
   naluType,
   splitAnnexB,
-} from './nalu.js';
+} from '../../codec/nal-unit.js';
 import { TS_CLOCK_WRAP, TS_PACKET_SIZE, TS_PID_NULL, TS_PID_PAT, TS_SYNC_BYTE, TsStreamType } from './ts-constants.js';
+
+/** Frames from TS keep the 90 kHz PES clock as their ticks (issue 12: no ms rounding for TS/HLS/RTP outputs). */
+const TS_CLOCK = 90000;
 
 export type TsElementaryCodec = 'h264' | 'h265' | 'aac' | 'mp3';
 
@@ -453,7 +456,7 @@ export class TsDemuxer {
         body[1] = 0; // AVC sequence header
         body.writeUIntBE(0, 2, 3);
         rec.copy(body, 5);
-        out.push(videoFrameFromFlv(body, dtsMs)!);
+        out.push(videoFrameFromFlv(body, dtsMs, TS_CLOCK, dtsTicks, dtsTicks)!);
       }
     }
     // Pictures before the first sequence header cannot be decoded downstream (SRS drops them too).
@@ -469,7 +472,7 @@ export class TsDemuxer {
       nalu.copy(body, p + 4);
       p += 4 + nalu.length;
     }
-    out.push(videoFrameFromFlv(body, dtsMs)!);
+    out.push(videoFrameFromFlv(body, dtsMs, TS_CLOCK, dtsTicks, ptsTicks)!);
   }
 
   /** Keep a copy of a parameter set (the NALU is a view into a reused buffer); flag real changes. */
@@ -484,23 +487,24 @@ export class TsDemuxer {
     for (let k = 0; k < frames.length; k++) {
       const f = frames[k]!;
       // Several ADTS frames in one PES share its PTS; each AAC frame is 1024 samples later.
-      const rate = AAC_SAMPLE_RATES[f.samplingFrequencyIndex]!;
-      const dtsMs = Math.floor((ptsTicks + Math.round((k * 1024 * 90000) / rate)) / 90);
+      const rate = AAC_SAMPLE_RATES[f.sampleRateIndex]!;
+      const frameTicks = ptsTicks + Math.round((k * 1024 * 90000) / rate);
+      const dtsMs = Math.floor(frameTicks / 90);
       const objectType = f.profile + 1;
-      const asc = (objectType << 11) | (f.samplingFrequencyIndex << 7) | ((f.channelConfiguration & 0x0f) << 3);
+      const asc = (objectType << 11) | (f.sampleRateIndex << 7) | ((f.channelConfiguration & 0x0f) << 3);
       if (asc !== this.sentAsc) {
         this.sentAsc = asc;
         const sh = Buffer.allocUnsafe(4);
         sh[0] = 0xaf; // AAC; FLV spec: rate 44 kHz, 16-bit, stereo flags regardless of the real values
         sh[1] = 0; // AAC sequence header
         sh.writeUInt16BE(asc, 2);
-        out.push(audioFrameFromFlv(sh, dtsMs)!);
+        out.push(audioFrameFromFlv(sh, dtsMs, TS_CLOCK, frameTicks)!);
       }
       const body = Buffer.allocUnsafe(2 + f.raw.length);
       body[0] = 0xaf;
       body[1] = 1; // raw AAC frame
       f.raw.copy(body, 2);
-      out.push(audioFrameFromFlv(body, dtsMs)!);
+      out.push(audioFrameFromFlv(body, dtsMs, TS_CLOCK, frameTicks)!);
     }
   }
 
@@ -517,6 +521,6 @@ export class TsDemuxer {
     const body = Buffer.allocUnsafe(1 + es.length);
     body[0] = (2 << 4) | (rate << 2) | (1 << 1) | stereo;
     es.copy(body, 1);
-    out.push(audioFrameFromFlv(body, Math.floor(ptsTicks / 90))!);
+    out.push(audioFrameFromFlv(body, Math.floor(ptsTicks / 90), TS_CLOCK, ptsTicks)!);
   }
 }

@@ -19,7 +19,7 @@ import {
   videoFrame,
   videoSequenceHeader,
 } from './mpegts-test-helpers.js';
-import { buildHevcConfig } from './nalu.js';
+import { buildHevcConfig } from '../../codec/nal-unit.js';
 import { TsMuxer, msTo90k, writePesTimestamp } from './ts-muxer.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -147,6 +147,29 @@ test('AAC: dropped before its sequence header, then ADTS-wrapped, PTS only, audi
   writePesTimestamp(header, 9, 2, 23 * 90);
   assert.deepEqual(pes, Buffer.concat([header, hex('fff15080037ffc'), raw]));
   assert.equal(pkts[2]!.af!.length, 188 - 4 - 1 - pes.length); // stuffing: flags byte + 0xFF
+});
+
+test('AAC with an explicit-rate AudioSpecificConfig (index 15, 44100 Hz) is ADTS-wrapped at index 4, not dropped (issue 12)', () => {
+  const mux = new TsMuxer();
+  const raw = fill(20, 3);
+  // aot 2, samplingFrequencyIndex 15, 24-bit rate 0x00AC44 = 44100, channelConfiguration 2.
+  assert.equal(mux.mux(aacSequenceHeader(Buffer.from([0x17, 0x80, 0x56, 0x22, 0x10]))).length, 0);
+  const pes = pesOf(parsePackets(mux.mux(aacFrame(raw, 23))), 0x101)[0]!;
+  assert.ok(pes, 'the audio frame is muxed');
+  assert.deepEqual(pes.subarray(14), Buffer.concat([hex('fff15080037ffc'), raw]));
+  assert.equal(mux.malformedFrames, 0);
+});
+
+test('timestamps come from the frame clock: a 90 kHz frame keeps its exact ticks (no ms rounding)', () => {
+  const mux = new TsMuxer();
+  mux.mux(aacSequenceHeader(AAC_ASC));
+  const f = aacFrame(fill(8, 1), 23);
+  // The same frame as a TS ingest would give it: 90 kHz ticks, 23.2222 ms.
+  const ticked = { ...f, timescale: 90000, dtsTicks: 2090, ptsTicks: 2090 };
+  const pes = pesOf(parsePackets(mux.mux(ticked)), 0x101)[0]!;
+  const expected = Buffer.alloc(5);
+  writePesTimestamp(expected, 0, 2, 2090);
+  assert.deepEqual(pes.subarray(9, 14), expected);
 });
 
 test('MP3 frames are carried as they are, stream type 0x03', () => {

@@ -4,22 +4,14 @@
 //
 // Runs once per frame per stream, so each frame becomes exactly one Buffer allocation: the Annex-B/ADTS
 // conversion is not materialized, its pieces are copied straight into the 188-byte packets.
+// It reads the frame's codec view (issue 12): NALU views split once per frame for every output, the
+// configuration record and AudioSpecificConfig parsed once per sequence-header frame, and timestamps from
+// the ingest clock (ticks) rather than from milliseconds. It never reads the FLV tag header.
 
-import type { AudioFrame, MediaFrame, VideoFrame } from '../../media-frame.js';
-import { ADTS_MAX_RAW, type AacConfig, parseAudioSpecificConfig, writeAdtsHeader } from './adts.js';
+import { ADTS_MAX_RAW, adtsHeader, type AudioSpecificConfig } from '../../codec/aac.js';
+import { type NaluCodec, isAud, isParameterSet, isRandomAccess, isVcl, naluType } from '../../codec/nal-unit.js';
+import { ticksIn, type AudioFrame, type MediaFrame, type VideoFrame } from '../../media-frame.js';
 import { crc32Mpeg2 } from './crc32-mpeg2.js';
-import {
-  type DecoderConfig,
-  type NaluCodec,
-  isAud,
-  isParameterSet,
-  isRandomAccess,
-  isVcl,
-  naluType,
-  parseAvcConfig,
-  parseHevcConfig,
-  splitLengthPrefixed,
-} from './nalu.js';
 import {
   PES_STREAM_ID_AUDIO,
   PES_STREAM_ID_VIDEO,
@@ -65,6 +57,18 @@ export function msTo90k(ms: number): number {
   return v < 0 ? v + TS_CLOCK_WRAP : v;
 }
 
+/** A frame time in its ingest clock → 33-bit 90 kHz clock value (exact for 1 kHz and 90 kHz clocks). */
+export function ticksTo90k(ticks: number, timescale: number): number {
+  const v = ticksIn(ticks, timescale, 90000) % TS_CLOCK_WRAP;
+  return v < 0 ? v + TS_CLOCK_WRAP : v;
+}
+
+/** Decoder configuration the muxer keeps from the last sequence header. */
+interface VideoConfig {
+  readonly lengthSize: 1 | 2 | 4;
+  readonly parameterSets: readonly Buffer[];
+}
+
 /** Write a 5-byte PTS or DTS field (§2.4.3.7): 4-bit prefix, 33-bit value split 3/15/15 with marker bits. */
 export function writePesTimestamp(buf: Uint8Array, off: number, prefix: number, ts90k: number): void {
   const hi = Math.floor(ts90k / 2 ** 30) & 0x07;
@@ -104,8 +108,8 @@ interface PendingPes {
 export class TsMuxer {
   private videoCodec: TsVideoCodec;
   private audioCodec: TsAudioCodec;
-  private videoConfig: DecoderConfig | null = null;
-  private aacConfig: AacConfig | null = null;
+  private videoConfig: VideoConfig | null = null;
+  private aacConfig: AudioSpecificConfig | null = null;
   /** Scratch for the one ADTS header of the frame being muxed; copied out before mux() returns. */
   private readonly adtsHeader = Buffer.allocUnsafe(7);
   private ccPat = 0;
@@ -186,34 +190,24 @@ export class TsMuxer {
     if (this.videoCodec === 'none') return null;
     if (frame.codec !== 'h264' && frame.codec !== 'h265') return null;
     const codec: NaluCodec = frame.codec;
-    const p = frame.payload;
-    let isSequenceHeader = false;
-    let dataStart = 5;
-    if (p[0]! & 0x80) {
-      // Enhanced RTMP: [IsExHeader|FrameType|PacketType][FourCC]; CodedFrames carries a 24-bit CTS.
-      const packetType = p[0]! & 0x0f;
-      if (packetType === 0) isSequenceHeader = true;
-      else if (packetType === 1) dataStart = 8;
-      else if (packetType !== 3) return null; // SequenceEnd, Metadata, MPEG2TSSequenceStart
-    } else {
-      // Legacy: [FrameType|CodecId][AVCPacketType][CompositionTime(3)]; type 2 is end of sequence.
-      if (p.length < 5 || p[1]! > 1) return null;
-      isSequenceHeader = p[1] === 0;
-    }
+    const view = frame.view;
+    if (view.packet !== 'config' && view.packet !== 'coded') return null; // end of sequence, metadata
     if (codec !== this.videoCodec) {
       this.videoCodec = codec;
       this.videoConfig = null;
       this.codecChanged();
     }
-    if (isSequenceHeader) {
-      const rec = p.subarray(dataStart);
-      const cfg = codec === 'h264' ? parseAvcConfig(rec) : parseHevcConfig(rec);
-      if (cfg === null) this.malformedFrames++;
-      else this.videoConfig = cfg;
+    if (view.packet === 'config') {
+      const track = view.track()!;
+      // An unreadable SPS still leaves usable parameter sets (decoders parse them, not our summary).
+      if (track.error !== null && track.parameterSets.length === 0) this.malformedFrames++;
+      else this.videoConfig = { lengthSize: track.naluLengthSize, parameterSets: track.parameterSets };
       return null;
     }
-    const nalus = splitLengthPrefixed(p, dataStart, this.videoConfig?.lengthSize ?? 4);
-    if (nalus === null) {
+    let nalus: readonly Buffer[];
+    try {
+      nalus = view.nalus(this.videoConfig?.lengthSize ?? 4);
+    } catch {
       this.malformedFrames++;
       return null;
     }
@@ -258,8 +252,8 @@ export class TsMuxer {
       add(pieces.length === 0 || isParameterSet(codec, naluType(codec, nalu[0]!)) ? START_CODE_4 : START_CODE_3);
       add(nalu);
     }
-    const pts90k = msTo90k(frame.pts);
-    const dts90k = msTo90k(frame.dts);
+    const pts90k = ticksTo90k(frame.ptsTicks, frame.timescale);
+    const dts90k = ticksTo90k(frame.dtsTicks, frame.timescale);
     return {
       pid: TS_PID_VIDEO,
       streamId: PES_STREAM_ID_VIDEO,
@@ -274,40 +268,43 @@ export class TsMuxer {
   private prepareAudio(frame: AudioFrame): PendingPes | null {
     if (this.audioCodec === 'none') return null;
     if (frame.codec !== 'aac' && frame.codec !== 'mp3') return null;
-    const p = frame.payload;
     if (frame.codec !== this.audioCodec) {
       this.audioCodec = frame.codec;
       this.aacConfig = null;
       this.codecChanged();
     }
+    const raw = frame.view.raw;
     let pieces: Buffer[];
     if (frame.codec === 'aac') {
-      if (p.length < 2) return null;
-      if (p[1] === 0) {
-        const cfg = parseAudioSpecificConfig(p.subarray(2));
-        if (cfg === null) this.malformedFrames++;
-        else this.aacConfig = cfg;
+      if (frame.sequenceHeader) {
+        const track = frame.view.track()!;
+        if (track.asc === null) this.malformedFrames++;
+        this.aacConfig = track.asc;
         return null;
       }
-      const raw = p.subarray(2);
       // Without an AudioSpecificConfig there is no ADTS header to write (SRS drops these too).
       if (this.aacConfig === null || raw.length === 0) return null;
       if (raw.length > ADTS_MAX_RAW) {
         this.malformedFrames++;
         return null;
       }
-      writeAdtsHeader(this.adtsHeader, 0, this.aacConfig, raw.length);
-      pieces = [this.adtsHeader, raw];
+      try {
+        // An explicit-rate config (samplingFrequencyIndex 15) is written with the table index of its rate.
+        pieces = [adtsHeader(this.aacConfig, raw.length, this.adtsHeader, 0), raw];
+      } catch {
+        this.malformedFrames++; // a config ADTS cannot express (object type > 4, rate outside the table)
+        return null;
+      }
     } else {
-      if (p.length < 2) return null;
-      pieces = [p.subarray(1)];
+      if (raw.length === 0) return null;
+      pieces = [raw];
     }
     let size = 0;
     for (const b of pieces) size += b.length;
     return {
       pid: TS_PID_AUDIO,
       streamId: PES_STREAM_ID_AUDIO,
-      pts90k: msTo90k(frame.pts),
+      pts90k: ticksTo90k(frame.ptsTicks, frame.timescale),
       dts90k: -1,
       pieces,
       size,

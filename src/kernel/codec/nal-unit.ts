@@ -1,7 +1,13 @@
-// Private NAL unit helpers for the TS muxer/demuxer: AVCC (length-prefixed, as FLV/RTMP carries it) and
-// Annex-B (start codes, as MPEG-TS carries it), plus the decoder configuration records of
-// ISO/IEC 14496-15 (AVCDecoderConfigurationRecord §5.3.3.1, HEVCDecoderConfigurationRecord §8.3.3.1).
-// Kept here on purpose until kernel/codec/{h264,h265} land; nothing outside mpegts/ should import it.
+// NAL unit helpers shared by H.264 and H.265 (issue 12: the one codec library; this was
+// format/mpegts/nalu.ts): NALU classification by codec, Annex-B splitting (start codes, as MPEG-TS carries
+// it), and building decoder configuration records (ISO/IEC 14496-15 AVCDecoderConfigurationRecord
+// §5.3.3.1, HEVCDecoderConfigurationRecord §8.3.3.1) from parameter sets found in a byte stream.
+// Parsing records and splitting AVCC data live in h264.ts/h265.ts; like them, malformed input throws
+// ProtocolError (the one contract of kernel/codec).
+
+import { BitReader } from '../../core/bit-reader.js';
+import { codecError } from './codec-error.js';
+import { removeEmulationPrevention } from './h264.js';
 
 export type NaluCodec = 'h264' | 'h265';
 
@@ -42,84 +48,6 @@ export function isAud(codec: NaluCodec, type: number): boolean {
   return codec === 'h264' ? type === H264_NAL_AUD : type === H265_NAL_AUD;
 }
 
-export interface DecoderConfig {
-  /** Bytes of each NALU length prefix in the AVCC frames that follow (1, 2 or 4). */
-  readonly lengthSize: number;
-  /** Parameter sets in decoding order (VPS, SPS, PPS), views into the record. */
-  readonly parameterSets: Buffer[];
-}
-
-/** AVCDecoderConfigurationRecord → length size and SPS/PPS. Null if malformed. */
-export function parseAvcConfig(rec: Buffer): DecoderConfig | null {
-  if (rec.length < 7 || rec[0] !== 1) return null;
-  const lengthSize = (rec[4]! & 0x03) + 1;
-  if (lengthSize === 3) return null;
-  const parameterSets: Buffer[] = [];
-  let p = 5;
-  const numSps = rec[p++]! & 0x1f;
-  for (let i = 0; i < numSps; i++) {
-    if (p + 2 > rec.length) return null;
-    const n = rec.readUInt16BE(p);
-    p += 2;
-    if (p + n > rec.length) return null;
-    if (n > 0) parameterSets.push(rec.subarray(p, p + n));
-    p += n;
-  }
-  if (p + 1 > rec.length) return null;
-  const numPps = rec[p++]!;
-  for (let i = 0; i < numPps; i++) {
-    if (p + 2 > rec.length) return null;
-    const n = rec.readUInt16BE(p);
-    p += 2;
-    if (p + n > rec.length) return null;
-    if (n > 0) parameterSets.push(rec.subarray(p, p + n));
-    p += n;
-  }
-  return { lengthSize, parameterSets };
-}
-
-/** HEVCDecoderConfigurationRecord → length size and VPS/SPS/PPS (other arrays, e.g. SEI, are left out). */
-export function parseHevcConfig(rec: Buffer): DecoderConfig | null {
-  if (rec.length < 23 || rec[0] !== 1) return null;
-  const lengthSize = (rec[21]! & 0x03) + 1;
-  if (lengthSize === 3) return null;
-  const byType: Buffer[][] = [[], [], []];
-  const numArrays = rec[22]!;
-  let p = 23;
-  for (let a = 0; a < numArrays; a++) {
-    if (p + 3 > rec.length) return null;
-    const type = rec[p]! & 0x3f;
-    const numNalus = rec.readUInt16BE(p + 1);
-    p += 3;
-    for (let i = 0; i < numNalus; i++) {
-      if (p + 2 > rec.length) return null;
-      const n = rec.readUInt16BE(p);
-      p += 2;
-      if (p + n > rec.length) return null;
-      const slot = type - H265_NAL_VPS;
-      if (n > 0 && slot >= 0 && slot <= 2) byType[slot]!.push(rec.subarray(p, p + n));
-      p += n;
-    }
-  }
-  return { lengthSize, parameterSets: [...byType[0]!, ...byType[1]!, ...byType[2]!] };
-}
-
-/** Split length-prefixed NALUs (views, no copy). Null when a length runs past the end. */
-export function splitLengthPrefixed(data: Buffer, start: number, lengthSize: number): Buffer[] | null {
-  const out: Buffer[] = [];
-  let p = start;
-  while (p < data.length) {
-    if (p + lengthSize > data.length) return null;
-    let n = 0;
-    for (let i = 0; i < lengthSize; i++) n = n * 256 + data[p + i]!;
-    p += lengthSize;
-    if (n > data.length - p) return null;
-    if (n > 0) out.push(data.subarray(p, p + n));
-    p += n;
-  }
-  return out;
-}
-
 const START_CODE = Buffer.from([0, 0, 1]);
 
 /**
@@ -141,52 +69,6 @@ export function splitAnnexB(data: Buffer): Buffer[] {
   return out;
 }
 
-/** Remove emulation_prevention_three_byte (0x000003 → 0x0000), giving the RBSP. */
-export function unescapeRbsp(nalu: Uint8Array, limit = nalu.length): Uint8Array {
-  const end = Math.min(limit, nalu.length);
-  const out = new Uint8Array(end);
-  let n = 0;
-  let zeros = 0;
-  for (let i = 0; i < end; i++) {
-    const b = nalu[i]!;
-    if (zeros >= 2 && b === 3) {
-      zeros = 0;
-      continue;
-    }
-    zeros = b === 0 ? zeros + 1 : 0;
-    out[n++] = b;
-  }
-  return out.subarray(0, n);
-}
-
-/** MSB-first bit reader with Exp-Golomb; throws a plain RangeError on overrun (callers catch). */
-class BitReader {
-  private pos = 0;
-  constructor(private readonly buf: Uint8Array) {}
-  bit(): number {
-    const byte = this.pos >> 3;
-    if (byte >= this.buf.length) throw new RangeError('bit reader overrun');
-    const v = (this.buf[byte]! >> (7 - (this.pos & 7))) & 1;
-    this.pos++;
-    return v;
-  }
-  bits(n: number): number {
-    let v = 0;
-    for (let i = 0; i < n; i++) v = v * 2 + this.bit();
-    return v;
-  }
-  skip(n: number): void {
-    for (let i = 0; i < n; i++) this.bit();
-  }
-  ue(): number {
-    let zeros = 0;
-    while (this.bit() === 0) {
-      if (++zeros > 31) throw new RangeError('exp-golomb too long');
-    }
-    return 2 ** zeros - 1 + this.bits(zeros);
-  }
-}
-
 /** Profiles without the chroma/bit-depth tail in AVCDecoderConfigurationRecord (ISO/IEC 14496-15 §5.3.3.1.2). */
 const AVC_PROFILES_WITHOUT_FORMAT = new Set([66, 77, 88]);
 /** Profiles whose SPS carries chroma_format_idc and bit depths (H.264 §7.3.2.1.1). */
@@ -196,7 +78,7 @@ const AVC_PROFILES_WITH_CHROMA = new Set([100, 110, 122, 244, 44, 83, 86, 118, 1
 function parseAvcSpsFormat(sps: Uint8Array): [number, number, number] | null {
   if (!AVC_PROFILES_WITH_CHROMA.has(sps[1] ?? 0)) return [1, 0, 0];
   try {
-    const br = new BitReader(unescapeRbsp(sps.subarray(4), 64)); // after NAL header, profile, flags, level
+    const br = new BitReader(removeEmulationPrevention(sps.subarray(4, 68))); // after NAL header, profile, flags, level
     br.ue(); // seq_parameter_set_id
     const chromaFormatIdc = br.ue();
     if (chromaFormatIdc === 3) br.skip(1); // separate_colour_plane_flag
@@ -246,8 +128,8 @@ interface HevcSpsInfo {
 /** H.265 §7.3.2.2: read just what the configuration record needs. */
 function parseHevcSps(sps: Uint8Array): HevcSpsInfo {
   // 2-byte NAL header, then enough RBSP for the fields below (profile_tier_level is at most ~100 bytes).
-  const rbsp = unescapeRbsp(sps.subarray(2), 256);
-  if (rbsp.length < 13) throw new RangeError('short SPS');
+  const rbsp = removeEmulationPrevention(sps.subarray(2, 258));
+  if (rbsp.length < 13) throw codecError('h265', 'short SPS');
   const maxSubLayersMinus1 = (rbsp[0]! >> 1) & 0x07;
   const temporalIdNesting = rbsp[0]! & 0x01;
   const generalPtl = rbsp.slice(1, 13);
