@@ -39,8 +39,16 @@ export interface MpegtsUdpCasterOptions {
   host?: string;
 }
 
+/**
+ * How long the first frames are held, at most, for the stream's other track: RTMP publishers send both
+ * sequence headers first, and outputs (HLS) fix their tracks at the first frames, so a TS stream starts
+ * once every elementary stream of the PMT has shown up, or after this much media.
+ */
+const START_GATE_MS = 1500;
+
 type State =
   | { kind: 'idle' }
+  | { kind: 'collecting'; pending: MediaFrame[] }
   | { kind: 'admitting'; pending: MediaFrame[] }
   | { kind: 'publishing'; publish: CasterPublish }
   | { kind: 'refused'; untilMs: number };
@@ -170,14 +178,28 @@ export class MpegtsUdpCaster {
         }
         return;
       case 'idle':
-        this.open(frames);
+      case 'collecting': {
+        const pending = st.kind === 'collecting' ? st.pending : [];
+        for (const f of frames) if (pending.length < MAX_PENDING_FRAMES) pending.push(f);
+        if (this.readyToStart(pending)) this.open(startOrder(pending));
+        else this.state = { kind: 'collecting', pending };
         return;
+      }
     }
   }
 
+  /** Every elementary stream of the PMT has its first frame (video: its sequence header), or the gate timed out. */
+  private readyToStart(pending: MediaFrame[]): boolean {
+    const want = this.demuxer.streams;
+    const video = want.video === null || pending.some((f) => f.kind === 'video' && f.sequenceHeader);
+    const audio = want.audio === null || pending.some((f) => f.kind === 'audio');
+    if (video && audio) return true;
+    if (pending.length >= MAX_PENDING_FRAMES) return true;
+    return pending[pending.length - 1]!.dts - pending[0]!.dts >= START_GATE_MS;
+  }
+
   /** The first frames of a session: admit the publish, keeping the frames that arrive meanwhile. */
-  private open(first: MediaFrame[]): void {
-    const pending = first.slice();
+  private open(pending: MediaFrame[]): void {
     this.state = { kind: 'admitting', pending };
     const session = ++this.session;
     const req = casterRequest(this.cfg.output, {});
@@ -242,4 +264,9 @@ export class MpegtsUdpCaster {
     this.socket = null;
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
   }
+}
+
+/** Sequence headers first (as an RTMP publisher sends them), then the frames in their order. */
+function startOrder(frames: MediaFrame[]): MediaFrame[] {
+  return [...frames.filter((f) => f.sequenceHeader), ...frames.filter((f) => !f.sequenceHeader)];
 }
