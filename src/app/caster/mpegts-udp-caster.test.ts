@@ -5,27 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import type { Logger } from '../../core/logger.js';
 import { parseConfigText, type SrsConfig } from '../../config/index.js';
 import { TsMuxer } from '../../kernel/format/mpegts/ts-muxer.js';
 import { aacFrame, aacSequenceHeader, avcC, fill, videoFrame, videoSequenceHeader } from '../../kernel/format/mpegts/mpegts-test-helpers.js';
 import type { MediaFrame } from '../../kernel/media-frame.js';
-import { AdmissionService } from '../admission/index.js';
-import type { ServerContext } from '../context.js';
-import type { HookClientInfo } from '../hooks/http-hooks.js';
-import { SourceRegistry } from '../live/live-source.js';
-import { Stats } from '../stats/stats.js';
+import { casterTestContext } from './caster-test-helpers.js';
 import { MpegtsUdpCaster } from './mpegts-udp-caster.js';
-
-class RecordingHooks {
-  calls: { action: string; client: HookClientInfo }[] = [];
-  async gate(_cfg: unknown, action: string, client: HookClientInfo): Promise<void> {
-    this.calls.push({ action, client });
-  }
-  async notify(_cfg: unknown, action: string, client: HookClientInfo): Promise<void> {
-    this.calls.push({ action, client });
-  }
-}
 
 async function freeUdpPort(): Promise<number> {
   const s = dgram.createSocket('udp4');
@@ -60,37 +45,13 @@ async function until(what: string, check: () => boolean, timeoutMs = 5000): Prom
 
 test('UDP caster: TS datagrams become one admitted publish; loss counted; silence unpublishes; the sender comes back', async () => {
   const port = await freeUdpPort();
-  const lines: string[] = [];
-  const logger = (cid: string): Logger => ({
-    cid,
-    verbose() {},
-    info() {},
-    trace: (m) => lines.push(m),
-    warn: (m) => lines.push(m),
-    error: (m) => lines.push(m),
-    child: (c) => logger(c),
-  });
   const config: SrsConfig = parseConfigText(
     `listen 1935; stream_caster { enabled on; caster mpegts_over_udp; output rtmp://127.0.0.1/live/livestream; listen ${port}; }
      vhost __defaultVhost__ { publish { normal_timeout 3000; } }`,
     'c.conf',
   );
-  let clock = 1_000_000;
-  const hooks = new RecordingHooks();
-  const stats = new Stats();
-  const ctx: ServerContext = {
-    config: () => config,
-    registry: new SourceRegistry(logger('reg')),
-    stats,
-    log: logger('srv'),
-    now: () => clock,
-    random: (k) => Buffer.alloc(k),
-    serverId: 'vid-test',
-    serviceId: 'svc',
-    hooks: hooks as never,
-    admission: new AdmissionService(() => ctx),
-    connections: 0,
-  };
+  const t = casterTestContext(config);
+  const { ctx, hooks, stats, lines } = t;
   const source = ctx.registry.obtain('__defaultVhost__', 'live', 'livestream', { gopCache: true, gopCacheMaxFrames: 2500, reduceSequenceHeader: false });
   const got: MediaFrame[] = [];
   source.addSink({ id: 'rec', offer: (f) => got.push(f) });
@@ -129,8 +90,11 @@ test('UDP caster: TS datagrams become one admitted publish; loss counted; silenc
     assert.ok(record.continuityErrors!() > 0, 'continuity errors counted');
     assert.equal(caster.continuityErrors, record.continuityErrors!());
 
-    // Silence past publish.normal_timeout (3 s on the fake clock): unpublished.
-    clock += 3500;
+    // Silence past publish.normal_timeout (3 s on the fake clock): unpublished. Every datagram is in
+    // first, or a late one would restart the silence at the new time.
+    const sent = datagrams.reduce((n, d, i) => n + (i === lost ? 0 : d.length), 0);
+    await until('every datagram received', () => record.recvBytes() === sent);
+    t.clock += 3500;
     await until('unpublish', () => !source.isPublishing);
     assert.ok(hooks.calls.some((c) => c.action === 'on_unpublish'));
     assert.ok(lines.some((l) => /publish\.normal_timeout 3000ms/.test(l)));
