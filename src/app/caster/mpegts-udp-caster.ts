@@ -68,6 +68,8 @@ export class MpegtsUdpCaster {
   private idleTimer: NodeJS.Timeout | null = null;
   private rebindTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** The port was found owned by another worker (said once, not at every retry). */
+  private toldBusy = false;
   /** Bumped at every new session, so a late admission result of an old one is dropped. */
   private session = 0;
   private readonly log: Logger;
@@ -112,7 +114,8 @@ export class MpegtsUdpCaster {
       socket.close();
       const code = (err as NodeJS.ErrnoException).code;
       if (this.options.exclusive && code === 'EADDRINUSE' && !this.stopped) {
-        this.log.info(`caster: udp port ${this.cfg.listen} is owned by another worker; retrying every ${REBIND_MS / 1000}s`);
+        if (!this.toldBusy) this.log.trace(`caster: udp port ${this.cfg.listen} is owned by another worker; trying again every ${REBIND_MS / 1000}s`);
+        this.toldBusy = true;
         this.rebindTimer = setTimeout(() => {
           this.rebindTimer = null;
           this.bind().catch((e: unknown) => this.log.warn(`caster: udp rebind failed: ${errorMessage(e)}`));
