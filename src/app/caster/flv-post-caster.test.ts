@@ -141,3 +141,40 @@ test('FLV POST: a client that hangs up mid-body unpublishes', async () => {
     await s.caster.stop();
   }
 });
+
+test('FLV POST: security deny applies to the sender IP (403); an API kick ends the publish and the connection', async () => {
+  const port = await freeTcpPort();
+  const config = parseConfigText(
+    `listen 1935; stream_caster { enabled on; caster flv; output rtmp://127.0.0.1/[app]/[stream]; listen ${port}; }
+     vhost __defaultVhost__ { security { enabled on; deny publish 127.0.0.1; allow publish all; allow play all; } }`,
+    'c.conf',
+  );
+  const t = casterTestContext(config);
+  const caster = new FlvPostCaster(t.ctx, config.streamCasters[0]!, { limits: DEFAULT_HTTP_LIMITS, host: '127.0.0.1' });
+  await caster.start();
+  try {
+    const denied = await post(port, '/show/cam1.flv', [FLV], true);
+    assert.equal(denied.status, 403);
+    assert.ok(t.lines.some((l) => /publish show\/cam1 from 127\.0\.0\.1 refused/.test(l)));
+  } finally {
+    await caster.stop();
+  }
+
+  const s = await setup();
+  try {
+    const sock = net.connect(s.port, '127.0.0.1');
+    const closed = new Promise<void>((r) => sock.once('close', () => r()));
+    sock.on('error', () => undefined);
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    sock.write(`POST /show/cam1.flv HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${FLV.length.toString(16)}\r\n`);
+    sock.write(FLV);
+    await until('published', () => s.source.isPublishing);
+    const record = s.stats.allClients().find((c) => c.stat.publish)!.stat;
+    assert.equal(record.type, 'flv-caster');
+    record.kick('api');
+    await until('unpublished', () => !s.source.isPublishing);
+    await closed;
+  } finally {
+    await s.caster.stop();
+  }
+});
