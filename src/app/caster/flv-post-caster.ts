@@ -36,7 +36,15 @@ export class FlvPostCaster {
       port: cfg.listen,
       // The body is a live stream: no deadline for the whole request, only for its head.
       limits: { ...options.limits, requestTimeoutMs: 0 },
-      onRequest: (req, res) => this.onRequest(req, res),
+      onRequest: (req, res) => {
+        try {
+          this.onRequest(req, res);
+        } catch (err) {
+          ctx.log.warn(`caster: flv: ${req.method ?? ''} ${req.url ?? ''} failed: ${errorMessage(err)}`);
+          reply(res, 400, 'bad request');
+          req.resume();
+        }
+      },
       admit: (socket) => this.admit(socket),
       onClientError: (err, status, socket) => {
         if (status) ctx.log.info(`caster: flv: ${status} for client ${socket.remoteAddress ?? ''}: ${err.code ?? err.message}`);
@@ -126,7 +134,13 @@ class FlvPostRequest {
   ) {}
 
   start(): void {
-    this.req.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.req.on('data', (chunk: Buffer) => {
+      try {
+        this.onData(chunk);
+      } catch (err) {
+        this.fail(`failed: ${errorMessage(err)}`);
+      }
+    });
     this.req.on('end', () => this.finish());
     this.req.on('error', (err) => this.end(`request error: ${err.message}`));
     this.res.on('close', () => this.end('client closed'));

@@ -100,7 +100,14 @@ export class MpegtsUdpCaster {
 
   private async bind(): Promise<void> {
     const socket = dgram.createSocket({ type: 'udp4' });
-    socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo.address, rinfo.port));
+    socket.on('message', (msg, rinfo) => {
+      try {
+        this.onDatagram(msg, rinfo.address, rinfo.port);
+      } catch (err) {
+        // A bug on one datagram must not take the server down (ARCHITECTURE.md: bad input never crashes).
+        this.log.error(`caster: datagram from ${rinfo.address}:${rinfo.port} failed: ${errorMessage(err)}`);
+      }
+    });
     const host = this.options.host ?? '0.0.0.0';
     try {
       await new Promise<void>((resolve, reject) => {
