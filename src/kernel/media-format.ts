@@ -56,11 +56,12 @@ export class MediaFormat {
   }
 
   private updateVideo(frame: VideoFrame): boolean {
+    // The per-frame path: coded pictures of codecs with a record change nothing (the record does).
+    if (!frame.sequenceHeader && (frame.codec === 'h264' || frame.codec === 'h265' || frame.codec === 'av1')) return false;
     const cur = this.video();
     if (!frame.sequenceHeader) {
       // Codecs without a configuration record (VP6) still make a track, from their first frame.
       if (cur !== undefined && cur.codec === frame.codec) return false;
-      if (frame.codec === 'h264' || frame.codec === 'h265' || frame.codec === 'av1') return false; // wait for the record
       return this.setTrack(videoTrack(frame.codec, NO_BYTES));
     }
     const track = frame.view.track()!;
@@ -69,9 +70,9 @@ export class MediaFormat {
   }
 
   private updateAudio(frame: AudioFrame): boolean {
+    if (frame.codec === 'aac' && !frame.sequenceHeader) return false; // the per-frame path
     const cur = this.audio(frame.codec);
     if (frame.codec === 'aac') {
-      if (!frame.sequenceHeader) return false;
       const track = frame.view.track()!;
       if (cur !== undefined && cur.config.equals(track.config)) return false;
       return this.setTrack(track);

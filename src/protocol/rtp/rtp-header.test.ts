@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { payloadH264 } from './h264-payloader.js';
-import { RtpHeaderWriter } from './rtp-header.js';
+import { audioFrameFromFlv, videoFrameFromFlv } from '../../kernel/media-frame.js';
+import { RtpHeaderWriter, rtpTimestamp } from './rtp-header.js';
 
 test('each viewer writes its own header (SSRC, sequence, timestamp) in front of the same shared payload', () => {
   const [p] = payloadH264([Buffer.from([0x41, 0x9a, 0x01])]);
@@ -30,4 +31,12 @@ test('transport-cc one-byte header extension (RFC 8285) with the viewer negotiat
   assert.deepEqual(out.subarray(42, 50), Buffer.from('bede000131000100', 'hex'));
   assert.throws(() => w.write(p!, 0, Buffer.alloc(10)), RangeError);
   assert.throws(() => new RtpHeaderWriter({ ssrc: 1, payloadType: 96, initialSequence: 0, timestampOffset: 0, transportCcId: 15 }), RangeError);
+});
+
+test('RTP timestamps from the frame clock: ms frames scale exactly, 90 kHz ticks pass through unrounded', () => {
+  const v = videoFrameFromFlv(Buffer.from([0x27, 1, 0, 0, 0x28, 0, 0, 0, 1, 0x41]), 1001)!;
+  assert.equal(rtpTimestamp(v, 90000), (1001 + 40) * 90, 'PTS, with the composition time');
+  const ts = audioFrameFromFlv(Buffer.from([0xd2, 0xfc, 1]), 23, 90000, 2090)!;
+  assert.equal(rtpTimestamp(ts, 90000), 2090);
+  assert.equal(rtpTimestamp(audioFrameFromFlv(Buffer.from([0xd2, 0xfc, 1]), 20)!, 48000), 960);
 });

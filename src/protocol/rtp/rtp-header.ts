@@ -4,7 +4,16 @@
 // sequence) in front of the shared payload, into a buffer of its own (which it may then SRTP-encrypt
 // in place). Nothing here allocates per packet.
 
+import { ticksIn, type MediaFrame } from '../../kernel/media-frame.js';
 import type { RtpPayload } from './h264-payloader.js';
+
+/**
+ * A frame's RTP timestamp (before a viewer's random offset) in the payload clock: 90 kHz video (RFC 6184
+ * 5.1), 48 kHz Opus (RFC 7587 4.1). From the frame's own ticks, so a 90 kHz ingest is carried exactly.
+ */
+export function rtpTimestamp(frame: MediaFrame, clockRate: number): number {
+  return ticksIn(frame.ptsTicks, frame.timescale, clockRate) % 2 ** 32;
+}
 
 /** RTP fixed header size (no CSRCs). */
 export const RTP_HEADER_SIZE = 12;
