@@ -1,7 +1,8 @@
 // The UDP caster over real loopback datagrams, with TS bytes made by our TS muxer from synthetic H.264 +
 // AAC frames, a fake clock and recording hooks: garbage is never published, the first frames reach the
-// source sequence headers first in the 90 kHz TS clock, a lost datagram is a continuity error in the
-// client record, silence past publish.normal_timeout unpublishes and the next datagrams publish again.
+// source sequence headers first in the 90 kHz TS clock, a lost datagram (and a reordered pair) is a
+// continuity error in the client record, silence past publish.normal_timeout unpublishes and the next
+// datagrams publish again.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
@@ -66,10 +67,12 @@ test('UDP caster: TS datagrams become one admitted publish; loss counted; silenc
     assert.equal(source.isPublishing, false);
     assert.equal(hooks.calls.length, 0);
 
-    // The stream, with one datagram of the middle lost.
+    // The stream, with one datagram of the middle lost and two later ones swapped (reordered).
     const datagrams = tsDatagrams();
     const lost = Math.floor(datagrams.length / 2);
-    for (let i = 0; i < datagrams.length; i++) if (i !== lost) await send(datagrams[i]!);
+    const order = datagrams.map((_, i) => i);
+    [order[lost + 4], order[lost + 5]] = [order[lost + 5]!, order[lost + 4]!];
+    for (const i of order) if (i !== lost) await send(datagrams[i]!);
     await until('frames published', () => got.filter((f) => f.kind === 'video').length >= 40);
     assert.equal(source.isPublishing, true);
     assert.deepEqual(
