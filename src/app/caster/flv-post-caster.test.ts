@@ -178,3 +178,36 @@ test('FLV POST: security deny applies to the sender IP (403); an API kick ends t
     await s.caster.stop();
   }
 });
+
+test('FLV POST: a body that lasts longer than the HTTP request deadline keeps publishing (live bodies have none)', async () => {
+  const port = await freeTcpPort();
+  const config = parseConfigText(`listen 1935; stream_caster { enabled on; caster flv; output rtmp://127.0.0.1/[app]/[stream]; listen ${port}; } vhost __defaultVhost__ { }`, 'c.conf');
+  const t = casterTestContext(config);
+  // A 300 ms whole-request deadline on the server's other HTTP ports; the caster lifts it.
+  const caster = new FlvPostCaster(t.ctx, config.streamCasters[0]!, { limits: { ...DEFAULT_HTTP_LIMITS, headersTimeoutMs: 200, requestTimeoutMs: 300 }, host: '127.0.0.1' });
+  await caster.start();
+  try {
+    const pieces: Buffer[] = [];
+    for (let p = 0; p < FLV.length; p += 1024) pieces.push(FLV.subarray(p, p + 1024));
+    const started = Date.now();
+    const r = await new Promise<number>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/show/slow.flv', method: 'POST', agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      let i = 0;
+      const timer = setInterval(() => {
+        if (i < pieces.length) req.write(pieces[i++]);
+        else {
+          clearInterval(timer);
+          req.end();
+        }
+      }, 1000 / pieces.length + 60);
+    });
+    assert.equal(r, 200);
+    assert.ok(Date.now() - started > 900, 'the body took longer than the deadline');
+  } finally {
+    await caster.stop();
+  }
+});
