@@ -205,7 +205,13 @@ export class Server {
     await this.rtmp.listen(this.current.listen);
     // Ingests publish to the RTMP listeners, so they start once those are up.
     this.ffmpeg.start();
-    await this.casters.start();
+    try {
+      await this.casters.start();
+    } catch (err) {
+      // A caster port that cannot be bound fails the start like the RTMP port; nothing is left listening.
+      await this.stop();
+      throw err;
+    }
     this.sampler = setInterval(() => this.ctx.stats.sample(this.ctx.now()), STATS_SAMPLE_MS);
     this.sampler.unref();
     this.ctx.stats.sample(this.ctx.now());

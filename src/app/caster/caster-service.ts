@@ -1,5 +1,6 @@
 // The stream casters of the config (issue 16), started and stopped with the server. stream_caster is not
 // reloadable in SRS (config diff lists it as needing a restart), so reload leaves them alone.
+import { ErrorCode, TsrsError } from '../../core/errors.js';
 import type { HttpLimits } from '../../transport/http-listener.js';
 import type { ServerContext } from '../context.js';
 import { FlvPostCaster } from './flv-post-caster.js';
@@ -31,7 +32,11 @@ export class CasterService {
           ? new MpegtsUdpCaster(this.ctx, cfg, { exclusive: this.options.workers })
           : new FlvPostCaster(this.ctx, cfg, { limits: this.options.httpLimits });
       this.casters.push(caster);
-      await caster.start();
+      try {
+        await caster.start();
+      } catch (err) {
+        throw new TsrsError(ErrorCode.SocketListen, `stream_caster ${cfg.caster} cannot listen at port ${cfg.listen}`, { cause: err });
+      }
     }
   }
 
