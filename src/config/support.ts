@@ -68,6 +68,8 @@ export const SUPPORTED_DIRECTIVES: ReadonlySet<string> = new Set([
   // WebRTC play over one UDP port (app/webrtc, issue 15 first slice): RTMP → RTC, H.264 video.
   ...['enabled', 'listen', 'candidate', 'ecdsa', 'ip_family'].map((d) => `rtc_server.${d}`),
   ...['enabled', 'rtmp_to_rtc', 'stun_timeout', 'dtls_role', 'keep_bframe'].map((d) => `vhost.rtc.${d}`),
+  // Stream casters (issue 16): mpegts_over_udp and flv; gb28181 (and so `sip`) is refused at load.
+  ...['enabled', 'caster', 'output', 'listen'].map((d) => `stream_caster.${d}`),
 ]);
 
 /** A new set: the defaults (or `base`) plus `extra` paths, for the app to declare features it gained. */
