@@ -5,25 +5,23 @@
 // fixed seed) the API counts continuity errors and ~30 s of HLS decode with no stall over 2 s.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
-import { freePort, httpConf, probeStreams, run, startServer, type RunningServer } from './harness.js';
+import { ffmpegProcess, freePort, type FfmpegPlayer, httpConf, probeStreams, run, startServer, type RunningServer } from './harness.js';
 import { decodeAllSegments, pollUntil, readPlaylist } from './hls-helpers.js';
 import { eventually, getJson, request, type Json } from './http-helpers.js';
+// mulberry32: a seeded PRNG, so the relay drops the same datagrams run after run.
+import { prng as seeded } from '../fixtures/index.js';
 
 const FRAGMENT_S = 2;
 const LOSSY_PUSH_S = 36;
 const LOSS = 0.01;
 
-interface Pusher {
-  proc: ChildProcess;
-  exited: Promise<number | null>;
-  stderr(): string;
-  stop(): Promise<void>;
-}
+/** An ffmpeg publisher: the harness's ffmpeg child handle. */
+type Pusher = FfmpegPlayer;
 
 /** ffmpeg pushing a generated h264+aac live stream (-re) in `format` to `url`, for `seconds` or until stopped. */
 function push(url: string, format: 'mpegts' | 'flv-post', seconds?: number): Pusher {
@@ -32,31 +30,7 @@ function push(url: string, format: 'mpegts' | 'flv-post', seconds?: number): Pus
   if (seconds !== undefined) args.push('-t', String(seconds));
   if (format === 'mpegts') args.push('-f', 'mpegts', url);
   else args.push('-method', 'POST', '-f', 'flv', url);
-  const proc = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  const exited = new Promise<number | null>((r) => proc.on('close', (code) => r(code)));
-  return {
-    proc,
-    exited,
-    stderr: () => err,
-    stop: async () => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
-
-/** mulberry32: a seeded PRNG, so the relay drops the same datagrams run after run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return ffmpegProcess(args);
 }
 
 /** A UDP forwarder dropping a fraction of the datagrams (a lossy network between encoder and server). */

@@ -253,9 +253,12 @@ export interface FfmpegPlayer {
 
 /** ffmpeg reading a live URL (no decoding: -c copy to the null muxer) until stopped or dropped by the server. */
 export function ffmpegPlay(url: string): FfmpegPlayer {
-  const proc = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', url, '-c', 'copy', '-f', 'null', '-'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  return ffmpegProcess(['-hide_banner', '-loglevel', 'error', '-i', url, '-c', 'copy', '-f', 'null', '-']);
+}
+
+/** An ffmpeg child with these arguments: its stderr kept, its exit awaited, stop() kills it. */
+export function ffmpegProcess(args: string[]): FfmpegPlayer {
+  const proc = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
   const exited = new Promise<number | null>((r) => proc.on('close', (code) => r(code)));

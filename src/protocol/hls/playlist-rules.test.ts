@@ -8,18 +8,8 @@ import { HlsMuxer, type HlsMuxerOptions, type HlsOp } from './hls-muxer.js';
 import { LivePlaylistRules, renderMediaPlaylist, type PlaylistEntry } from './playlist.js';
 import { aacFrame, aacHeader, avcC, counterRandom, drive, h264Frame, h264Header, options } from './hls-test-helpers.js';
 import type { MediaFrame } from '../../kernel/media-frame.js';
+import { prng } from '../../../test/fixtures/index.js';
 
-/** mulberry32 (seeded PRNG). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Parsed {
   mediaSequence: number;

@@ -4,18 +4,8 @@ import { ProtocolError } from '../../core/errors.js';
 import { parseRtcp, serializeRtcp } from './rtcp-codec.js';
 import type { RtcpPacket } from './rtcp-packet.js';
 import { buildTwccFeedback } from './twcc.js';
+import { prng } from '../../../test/fixtures/index.js';
 
-// mulberry32: a fixed seed gives the same inputs on every run.
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const block = { ssrc: 9, fractionLost: 1, cumulativeLost: 2, highestSeq: 3, jitter: 4, lastSr: 5, delaySinceLastSr: 6 };
 const twcc = buildTwccFeedback(

@@ -6,18 +6,8 @@ import { parseSdp } from './sdp-parse.js';
 import { serializeSdp } from './sdp-serialize.js';
 import { CHROMIUM_156_PUBLISH_OFFER } from './chromium-offers.js';
 import { CHROME_PLAY_OFFER, CHROME_PUBLISH_OFFER, FIREFOX_PLAY_OFFER, OBS_WHIP_OFFER } from './sdp-test-offers.js';
+import { prng } from '../../../test/fixtures/index.js';
 
-// mulberry32: a fixed seed gives the same inputs on every run.
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const OFFERS = [CHROME_PUBLISH_OFFER, CHROME_PLAY_OFFER, FIREFOX_PLAY_OFFER, CHROMIUM_156_PUBLISH_OFFER, OBS_WHIP_OFFER].map((o) => o.split('\r\n'));
 const TOKENS = ['', ' ', ':', '/', ';', '=', '0', '-1', '65536', '4294967296', '999999999999', 'x', 'a=', 'm=', '\u0000', 'é', '*', 'typ'];

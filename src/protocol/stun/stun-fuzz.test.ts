@@ -5,18 +5,8 @@ import { checkBindingRequest } from './ice-lite.js';
 import { IceTcpDeframer } from './ice-tcp-framer.js';
 import { classifyPacket } from './packet-kind.js';
 import { decodeStun, encodeStun, verifyFingerprint, verifyMessageIntegrity } from './stun-message.js';
+import { prng } from '../../../test/fixtures/index.js';
 
-// mulberry32: a fixed seed gives the same inputs on every run.
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function onlyProtocolErrors(iter: number, fn: () => void): void {
   try {
