@@ -128,3 +128,20 @@ test('connection refused ends at once with the socket error', async () => {
   assert.equal(end.timedOut, undefined);
   assert.equal(new UpstreamError(end).code, ErrorCode.SocketRead);
 });
+
+test('idle timeout: a player whose upstream goes silent after Play.Start ends timed out', async () => {
+  await withServer(async (port) => {
+    let ready = false;
+    const end = await until<UpstreamEnd>((r) =>
+      new RtmpClient(
+        { url: `rtmp://127.0.0.1:${port}/live/nobody`, mode: 'play', log: quiet, random: randomBytes, now: Date.now, setupTimeoutMs: 5000, idleTimeoutMs: 300 },
+        { onReady: () => (ready = true), onEnd: r },
+      ).start(),
+    );
+    assert.equal(ready, true, 'the server answered Play.Start');
+    assert.match(end.reason, /nothing from upstream for \d+ms/);
+    assert.equal(end.wasReady, true);
+    assert.equal(end.timedOut, true);
+    assert.equal(new UpstreamError(end).code, ErrorCode.SocketTimeout);
+  });
+});

@@ -1,7 +1,8 @@
 // An outbound RTMP connection (publish or play) for the features that talk to other servers: forward,
 // edge pull/push and the edge's token traverse. It wires the sans-I/O client session to a TCP socket,
-// bounds the whole setup (TCP connect, handshake, connect, publish/play) by one timeout, turns what the
-// server sends into MediaFrames, and reports how it ended exactly once.
+// turns what the server sends into MediaFrames, and reports how it ended exactly once. The setup bound
+// (TCP connect, handshake, connect, publish/play) and the play idle bound are the session's deadlines; this
+// adapter only arms one timer at its nextTimeout() (issue 12 point 6).
 import net from 'node:net';
 import { ErrorCode, TsrsError, errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -68,12 +69,16 @@ export interface RtmpClientHandler {
 export class RtmpClient {
   readonly host: string;
   readonly port: number;
-  private readonly session: RtmpClientSession;
+  private readonly tcUrl: string;
+  private readonly app: string;
+  private readonly streamName: string;
+  /** Created by start(): its setup deadline counts from then, TCP connect included. */
+  private session: RtmpClientSession | null = null;
   private socket: net.Socket | null = null;
   private conn: TcpConnection | null = null;
-  private setupTimer: NodeJS.Timeout | null = null;
-  private idleTimer: NodeJS.Timeout | null = null;
-  private lastRecvMs = 0;
+  /** The one timer, and the deadline it was armed for. */
+  private timer: NodeJS.Timeout | null = null;
+  private timerAtMs = 0;
   private ready = false;
   private ended = false;
 
@@ -84,17 +89,9 @@ export class RtmpClient {
     const u = splitRtmpUrl(options.url);
     this.host = u.host;
     this.port = u.port;
-    this.session = new RtmpClientSession({
-      random: options.random,
-      nowMs: options.now,
-      mode: options.mode,
-      tcUrl: options.tcUrl ?? u.tcUrl,
-      app: u.app,
-      streamName: u.streamName,
-      connectArgs: options.connectArgs,
-      connectProperties: options.connectProperties,
-      chunkSize: options.chunkSize,
-    });
+    this.tcUrl = options.tcUrl ?? u.tcUrl;
+    this.app = u.app;
+    this.streamName = u.streamName;
   }
 
   get isReady(): boolean {
@@ -124,11 +121,23 @@ export class RtmpClient {
   }
 
   start(): void {
+    if (this.session) return;
     const o = this.options;
-    this.setupTimer = setTimeout(
-      () => this.end({ reason: `no ${o.mode} start from ${this.host}:${this.port} within ${o.setupTimeoutMs}ms`, wasReady: false, timedOut: true }),
-      o.setupTimeoutMs,
-    );
+    const session = new RtmpClientSession({
+      random: o.random,
+      mode: o.mode,
+      tcUrl: this.tcUrl,
+      app: this.app,
+      streamName: this.streamName,
+      connectArgs: o.connectArgs,
+      connectProperties: o.connectProperties,
+      chunkSize: o.chunkSize,
+      openedAtMs: o.now(),
+      setupTimeoutMs: o.setupTimeoutMs,
+      idleTimeoutMs: o.idleTimeoutMs,
+    });
+    this.session = session;
+    this.armTimer();
     const socket = net.connect({ host: this.host, port: this.port });
     this.socket = socket;
     const onConnectError = (err: Error): void => this.end({ reason: `connect ${this.host}:${this.port}: ${err.message}`, wasReady: false });
@@ -143,18 +152,19 @@ export class RtmpClient {
         onClose: (reason) => this.end({ reason: `upstream ${reason}`, wasReady: this.ready }),
         onDrain: () => this.handler.onDrain?.(),
       });
-      this.session.start();
+      session.start(o.now());
       this.flush();
     });
   }
 
   /** Publish: send frames (timestamps as they are) in one write. Returns false when the socket is backed up. */
   write(frames: readonly MediaFrame[]): boolean {
-    if (!this.ready || !this.conn || this.ended) return false;
+    const session = this.session;
+    if (!this.ready || !this.conn || !session || this.ended) return false;
     const out: Buffer[] = [];
     for (const f of frames) {
       const typeId = f.kind === 'video' ? MessageType.Video : f.kind === 'audio' ? MessageType.Audio : MessageType.DataAmf0;
-      this.session.writeMedia(typeId, f.dts, f.payload, out);
+      session.writeMedia(typeId, f.dts, f.payload, out);
     }
     return this.conn.write(out);
   }
@@ -163,18 +173,18 @@ export class RtmpClient {
   close(reason: string): void {
     if (this.ended) return;
     if (this.ready && this.options.mode === 'publish') {
-      this.session.unpublish();
+      this.session?.unpublish();
       this.flush();
     }
     this.end({ reason, wasReady: this.ready, local: true });
   }
 
   private onData(bytes: Buffer): void {
-    if (this.ended) return;
-    this.lastRecvMs = this.options.now();
+    const session = this.session;
+    if (this.ended || !session) return;
     let events: ClientSessionEvent[];
     try {
-      events = this.session.receive(bytes);
+      events = session.receive(bytes, this.options.now());
     } catch (err) {
       this.end({ reason: `upstream protocol error: ${errorMessage(err)}`, wasReady: this.ready });
       return;
@@ -184,6 +194,37 @@ export class RtmpClient {
       if (this.ended) return;
     }
     this.flush();
+    this.armTimer();
+  }
+
+  /**
+   * Keep the one timer at or before the session's next deadline. A later deadline (data pushing the idle
+   * bound) leaves the armed timer alone: it fires early, finds nothing due and re-arms, so a busy stream
+   * costs no timer churn per packet.
+   */
+  private armTimer(): void {
+    const at = this.ended ? undefined : this.session?.nextTimeout();
+    if (at === undefined) {
+      this.clearTimer();
+      return;
+    }
+    if (this.timer && this.timerAtMs <= at) return;
+    this.clearTimer();
+    this.timerAtMs = at;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, at - this.options.now()));
+    this.timer.unref();
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    if (this.ended || !this.session) return;
+    for (const ev of this.session.checkTimeout(this.options.now())) this.onEvent(ev);
+    this.armTimer();
   }
 
   private onEvent(ev: ClientSessionEvent): void {
@@ -221,6 +262,13 @@ export class RtmpClient {
       case 'call':
         if (ev.command.name === 'close') this.end({ reason: 'upstream sent close', wasReady: this.ready });
         return;
+      case 'timeout':
+        this.end(
+          ev.what === 'setup'
+            ? { reason: `no ${this.options.mode} start from ${this.host}:${this.port} within ${ev.limitMs}ms`, wasReady: false, timedOut: true }
+            : { reason: `nothing from upstream for ${ev.idleMs}ms`, wasReady: true, timedOut: true },
+        );
+        return;
       default:
         return;
     }
@@ -228,38 +276,18 @@ export class RtmpClient {
 
   private becomeReady(): void {
     this.ready = true;
-    this.clearSetupTimer();
-    this.startIdleTimer();
     this.handler.onReady?.();
   }
 
   private flush(): void {
-    if (this.conn && this.session.hasOutput) this.conn.write(this.session.takeOutput());
-  }
-
-  private startIdleTimer(): void {
-    const idle = this.options.idleTimeoutMs ?? 0;
-    if (idle <= 0 || this.options.mode !== 'play') return;
-    this.lastRecvMs = this.options.now();
-    this.idleTimer = setInterval(() => {
-      const quiet = this.options.now() - this.lastRecvMs;
-      if (quiet > idle) this.end({ reason: `nothing from upstream for ${quiet}ms`, wasReady: true, timedOut: true });
-    }, Math.max(100, Math.floor(idle / 4)));
-    this.idleTimer.unref();
-  }
-
-  private clearSetupTimer(): void {
-    if (this.setupTimer) clearTimeout(this.setupTimer);
-    this.setupTimer = null;
+    if (this.conn && this.session?.hasOutput) this.conn.write(this.session.takeOutput());
   }
 
   private end(e: UpstreamEnd): void {
     if (this.ended) return;
     this.ended = true;
-    this.clearSetupTimer();
-    if (this.idleTimer) clearInterval(this.idleTimer);
-    this.idleTimer = null;
-    this.session.close();
+    this.clearTimer();
+    this.session?.close();
     if (this.conn) this.conn.close(e.reason, !e.local);
     else this.socket?.destroy();
     this.handler.onEnd(e);

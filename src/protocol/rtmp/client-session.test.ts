@@ -18,16 +18,18 @@ class Link {
   fromClient: Buffer[] = [];
   /** Split every transfer into pieces of this size (0 = whole), to check reassembly. */
   piece = 0;
+  /** The fake clock (ms) every transfer happens at. */
+  clock: number;
 
   constructor(opts: Partial<ClientSessionOptions> & Pick<ClientSessionOptions, 'mode' | 'streamName'>) {
+    this.clock = opts.openedAtMs ?? 0;
     this.client = new RtmpClientSession({
       random: randomBytes,
-      nowMs: () => 0,
       tcUrl: 'rtmp://127.0.0.1:1935/live',
       app: 'live',
       ...opts,
     });
-    this.client.start();
+    this.client.start(this.clock);
   }
 
   /** Move bytes both ways until nobody has anything to say. */
@@ -37,12 +39,12 @@ class Link {
       if (this.client.hasOutput) {
         const bytes = Buffer.concat(this.client.takeOutput());
         this.fromClient.push(bytes);
-        for (const p of this.pieces(bytes)) this.serverEvents.push(...this.server.receive(p));
+        for (const p of this.pieces(bytes)) this.serverEvents.push(...this.server.receive(p, this.clock));
         moved = true;
       }
       if (this.server.hasOutput) {
         const bytes = Buffer.concat(this.server.takeOutput());
-        for (const p of this.pieces(bytes)) this.clientEvents.push(...this.client.receive(p));
+        for (const p of this.pieces(bytes)) this.clientEvents.push(...this.client.receive(p, this.clock));
         moved = true;
       }
       if (!moved) return;
@@ -272,3 +274,82 @@ function countMessages(l: Link, typeId: number): number {
   const all = Buffer.concat(l.fromClient).subarray(1 + 2 * 1536);
   return new ChunkDecoder().push(all).filter((m) => m.typeId === typeId).length;
 }
+
+// ---- deadlines on the session's clock (issue 12 point 6) ----------------------------------------
+
+/** A player linked to our server session, playing since `clock` (Play.Start answered). */
+function playing(opts: Partial<ClientSessionOptions>, clock: number): Link {
+  const l = new Link({ mode: 'play', streamName: 's', ...opts });
+  l.clock = clock;
+  l.pump();
+  l.acceptConnect();
+  l.pump();
+  l.server.acceptPlay(1, 's');
+  l.pump();
+  assert.ok(l.takeClient().some((e) => e.type === 'playing'));
+  return l;
+}
+
+test('setup timeout: fires at openedAt + setupTimeoutMs, not a millisecond before, then never again', () => {
+  const l = new Link({ mode: 'play', streamName: 's', openedAtMs: 1000, setupTimeoutMs: 500 });
+  assert.equal(l.client.nextTimeout(), 1500, 'the deadline counts from the open (TCP connect included)');
+  l.clock = 1200;
+  l.pump(); // handshake and connect; the server never answers connect
+  assert.equal(l.client.phase, 'connect');
+  assert.equal(l.client.nextTimeout(), 1500, 'handshake progress does not move the setup deadline');
+  assert.deepEqual(l.client.checkTimeout(1499), []);
+  assert.equal(l.client.nextTimeout(), 1500);
+  assert.deepEqual(l.client.checkTimeout(1500), [{ type: 'timeout', what: 'setup', idleMs: 500, limitMs: 500 }]);
+  assert.equal(l.client.phase, 'failed');
+  // No spin: the reported deadline is gone, later checks stay quiet.
+  assert.equal(l.client.nextTimeout(), undefined);
+  assert.deepEqual(l.client.checkTimeout(5000), []);
+});
+
+test('setup deadline ends with the start: a publisher or a player without idle bound has no deadline', () => {
+  const pub = new Link({ mode: 'publish', streamName: 's', setupTimeoutMs: 500, idleTimeoutMs: 100 });
+  pub.pump();
+  pub.acceptConnect();
+  pub.pump();
+  pub.server.acceptPublish(1, true);
+  pub.pump();
+  assert.ok(pub.takeClient().some((e) => e.type === 'publishing'));
+  assert.equal(pub.client.nextTimeout(), undefined, 'idleTimeoutMs is for players only');
+  assert.deepEqual(pub.client.checkTimeout(10_000), []);
+
+  const player = playing({ setupTimeoutMs: 500 }, 100);
+  assert.equal(player.client.nextTimeout(), undefined);
+  assert.deepEqual(player.client.checkTimeout(10_000), []);
+});
+
+test('idle timeout: counts from the last bytes received, so data pushes it back', () => {
+  const l = playing({ setupTimeoutMs: 500, idleTimeoutMs: 300 }, 100);
+  assert.equal(l.client.nextTimeout(), 400, 'idle bound from the Play.Start');
+  l.clock = 350;
+  l.server.send({ typeId: MessageType.Audio, streamId: 1, timestamp: 0, chunkStreamId: 7, payload: Buffer.from([0xaf, 1, 0]) });
+  l.pump();
+  assert.equal(l.client.nextTimeout(), 650);
+  assert.deepEqual(l.client.checkTimeout(400), [], 'the old deadline passed without firing: data reset it');
+  assert.deepEqual(l.client.checkTimeout(649), []);
+  assert.deepEqual(l.client.checkTimeout(650), [{ type: 'timeout', what: 'idle', idleMs: 300, limitMs: 300 }]);
+  assert.equal(l.client.nextTimeout(), undefined);
+  assert.deepEqual(l.client.checkTimeout(1000), []);
+});
+
+test('no timeout after close', () => {
+  const setup = new Link({ mode: 'play', streamName: 's', setupTimeoutMs: 500 });
+  setup.client.close();
+  assert.equal(setup.client.nextTimeout(), undefined);
+  assert.deepEqual(setup.client.checkTimeout(10_000), []);
+  const idle = playing({ idleTimeoutMs: 300 }, 0);
+  idle.client.close();
+  assert.equal(idle.client.nextTimeout(), undefined);
+  assert.deepEqual(idle.client.checkTimeout(10_000), []);
+});
+
+test('the handshake reads the session clock: C1 carries the start time', () => {
+  const c = new RtmpClientSession({ random: randomBytes, mode: 'play', tcUrl: 'rtmp://h/live', app: 'live', streamName: 's' });
+  c.start(123_456);
+  const c0c1 = Buffer.concat(c.takeOutput());
+  assert.equal(c0c1.readUInt32BE(1), 123_456);
+});

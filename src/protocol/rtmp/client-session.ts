@@ -4,6 +4,10 @@
 // FMLE's publish sequence (releaseStream, FCPublish, createStream, publish) or createStream + play,
 // and reports progress as events. It follows SRS's client (srs_protocol_rtmp_stack.cpp SrsRtmpClient)
 // for the order and shape of what it sends.
+//
+// Time is an argument, as in the server session (issue 12 point 6): `start(now)`/`receive(bytes, now)` carry
+// the clock, the setup and idle timeouts are deadlines the caller reads from `nextTimeout()` and reports
+// with `checkTimeout(now)`, so no timer lives here.
 import { ErrorCode, ProtocolError, TsrsError } from '../../core/errors.js';
 import { Amf0EcmaArray, encodeAmf0, type Amf0Object, type Amf0Value } from '../../kernel/format/amf0.js';
 import { ChunkDecoder } from './chunk-decoder.js';
@@ -27,7 +31,8 @@ export type ClientMode = 'publish' | 'play' | 'connect';
 
 export interface ClientSessionOptions {
   random: (n: number) => Buffer;
-  nowMs: () => number;
+  /** Clock for the handshake's timestamps; default the `now` of the latest start/receive/checkTimeout. */
+  nowMs?: () => number;
   mode: ClientMode;
   /** tcUrl of the connect command, `rtmp://host[:port]/app`. */
   tcUrl: string;
@@ -47,6 +52,12 @@ export interface ClientSessionOptions {
   /** Complex (digest) handshake, as Flash, FFmpeg and SRS send it (default true). */
   complexHandshake?: boolean;
   maxMessageSize?: number;
+  /** When the attempt began (ms; before the TCP connect), the start of the setup deadline. */
+  openedAtMs?: number;
+  /** No publish/play start (connect mode: no connect result) within this time times out; unset/0 = never. */
+  setupTimeoutMs?: number;
+  /** Play: nothing received for this long once playing times out; unset/0 = never. */
+  idleTimeoutMs?: number;
 }
 
 export type ClientPhase = 'idle' | 'handshake' | 'connect' | 'create-stream' | 'start' | 'active' | 'failed' | 'closed';
@@ -73,7 +84,12 @@ export type ClientSessionEvent =
   /** The server refused a step (`_error`, or an error onStatus before media flows). The session is failed. */
   | { type: 'error'; phase: ClientPhase; code: string; description: string; info: Amf0Object }
   /** A command the session does not handle itself (e.g. `close`, custom calls). */
-  | { type: 'call'; command: CommandMessage };
+  | { type: 'call'; command: CommandMessage }
+  /**
+   * A deadline passed (from `checkTimeout`): no start within the setup time, or a player's upstream silent
+   * for the idle time. Same shape as the server session's timeout event. The session is failed.
+   */
+  | { type: 'timeout'; what: 'setup' | 'idle'; idleMs: number; limitMs: number };
 
 const DEFAULT_WINDOW_ACK_SIZE = 2_500_000;
 const DEFAULT_OUT_CHUNK_SIZE = 60_000;
@@ -133,9 +149,21 @@ export class RtmpClientSession {
   private readonly acks = new AckTracker();
   private readonly unwrappers = new TimestampUnwrappers();
   private readonly outChunkSize: number;
+  /** The `now` of the latest start/receive/checkTimeout. */
+  private lastNowMs: number;
+  /** When the latest bytes arrived (start of the idle deadline). */
+  private lastRecvMs: number;
+  private readonly openedAtMs: number;
+  private readonly setupTimeoutMs: number;
+  private readonly idleTimeoutMs: number;
 
   constructor(private readonly options: ClientSessionOptions) {
-    this.handshake = new HandshakeClient(options.random, options.nowMs, { complex: options.complexHandshake ?? true });
+    this.lastNowMs = options.openedAtMs ?? 0;
+    this.lastRecvMs = this.lastNowMs;
+    this.openedAtMs = this.lastNowMs;
+    this.setupTimeoutMs = Math.max(0, options.setupTimeoutMs ?? 0);
+    this.idleTimeoutMs = options.mode === 'play' ? Math.max(0, options.idleTimeoutMs ?? 0) : 0;
+    this.handshake = new HandshakeClient(options.random, options.nowMs ?? (() => this.lastNowMs), { complex: options.complexHandshake ?? true });
     this.decoder = new ChunkDecoder({ maxMessageSize: options.maxMessageSize });
     this.outChunkSize = options.chunkSize ?? DEFAULT_OUT_CHUNK_SIZE;
   }
@@ -153,17 +181,24 @@ export class RtmpClientSession {
     return this.decoder.bytesReceived;
   }
 
-  /** Queue C0+C1; the rest of the dialogue follows from what the server answers. */
-  start(): void {
+  /** Queue C0+C1 (TCP is up, at `now`); the rest of the dialogue follows from what the server answers. */
+  start(now: number = this.lastNowMs): void {
     if (this.phaseValue !== 'idle') throw new TsrsError(ErrorCode.RtmpHandshake, 'client session started twice');
+    this.lastNowMs = now;
     this.phaseValue = 'handshake';
     this.out.push(this.handshake.start());
   }
 
-  /** Feed bytes from the socket; returns what happened. Throws ProtocolError on malformed input. */
-  receive(bytes: Buffer): ClientSessionEvent[] {
+  /**
+   * Feed bytes from the socket at time `now` (ms; default: the latest time given); returns what happened.
+   * Throws ProtocolError on malformed input.
+   */
+  receive(bytes: Buffer, now: number = this.lastNowMs): ClientSessionEvent[] {
     const events: ClientSessionEvent[] = [];
     if (this.phaseValue === 'closed' || this.phaseValue === 'idle') return events;
+    this.lastNowMs = now;
+    // Any bytes count as life (the old socket-level idle check did the same).
+    this.lastRecvMs = now;
     let data: Buffer | null = bytes;
     if (this.phaseValue === 'handshake') {
       const r = this.handshake.receive(bytes);
@@ -177,6 +212,34 @@ export class RtmpClientSession {
     for (const msg of this.decoder.push(data)) this.onMessage(msg, events);
     this.maybeAcknowledge();
     return events;
+  }
+
+  /**
+   * The earliest deadline (absolute ms) the caller should call `checkTimeout` at, or undefined for none.
+   * Never a passed deadline after `checkTimeout` reported it: a timeout fails the session.
+   */
+  nextTimeout(): number | undefined {
+    switch (this.phaseValue) {
+      case 'closed':
+      case 'failed':
+        return undefined;
+      case 'active':
+        return this.idleTimeoutMs > 0 ? this.lastRecvMs + this.idleTimeoutMs : undefined;
+      default:
+        return this.setupTimeoutMs > 0 ? this.openedAtMs + this.setupTimeoutMs : undefined;
+    }
+  }
+
+  /** The deadline passed at `now`, as a `timeout` event (none, or the one that fired; the session is then failed). */
+  checkTimeout(now: number): ClientSessionEvent[] {
+    const at = this.nextTimeout();
+    this.lastNowMs = Math.max(this.lastNowMs, now);
+    if (at === undefined || now < at) return [];
+    const setup = this.phaseValue !== 'active';
+    this.phaseValue = 'failed';
+    return setup
+      ? [{ type: 'timeout', what: 'setup', idleMs: now - this.openedAtMs, limitMs: this.setupTimeoutMs }]
+      : [{ type: 'timeout', what: 'idle', idleMs: now - this.lastRecvMs, limitMs: this.idleTimeoutMs }];
   }
 
   /** Bytes queued for the socket since the last call. */
