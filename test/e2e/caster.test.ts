@@ -5,7 +5,6 @@
 // fixed seed) the API counts continuity errors and ~30 s of HLS decode with no stall over 2 s.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
