@@ -187,9 +187,9 @@ test('env naming an unsupported directive warns like the same directive in a fil
   assert.deepEqual(hb, ['<env> SRS_HEARTBEAT_ENABLED SRS_HEARTBEAT_INTERVAL: heartbeat is not supported yet, ignored']);
 
   // vhost-level and nested paths report the top-most unsupported directive, as the file walk does.
-  const rtc = loadConfigFromEnv({ SRS_RTC_SERVER_ENABLED: 'on', SRS_VHOST_HLS_HLS_FRAGMENT: '2' });
-  assert.ok(rtc.warnings.some((w) => w === '<env> SRS_RTC_SERVER_ENABLED: rtc_server is not supported yet, ignored'), rtc.warnings.join('\n'));
-  assert.ok(!rtc.warnings.some((w) => /hls/.test(w)), 'supported directives do not warn');
+  const hds = loadConfigFromEnv({ SRS_VHOST_HDS_ENABLED: 'on', SRS_VHOST_HLS_HLS_FRAGMENT: '2' });
+  assert.ok(hds.warnings.some((w) => w === '<env> SRS_VHOST_HDS_ENABLED: vhost.hds is not supported yet, ignored'), hds.warnings.join('\n'));
+  assert.ok(!hds.warnings.some((w) => /hls/.test(w)), 'supported directives do not warn');
 
   // Switched off needs no support; an override of a file works the same.
   assert.ok(!loadConfigFromEnv({ SRS_HEARTBEAT_ENABLED: 'off' }).warnings.some((w) => /heartbeat/.test(w)));

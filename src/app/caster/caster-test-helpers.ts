@@ -5,6 +5,7 @@ import type { SrsConfig } from '../../config/index.js';
 import { AdmissionService } from '../admission/index.js';
 import type { ServerContext } from '../context.js';
 import type { HookClientInfo } from '../hooks/http-hooks.js';
+import { HookError, HookErrorCode } from '../hooks/hook-client.js';
 import { SourceRegistry } from '../live/live-source.js';
 import { Stats } from '../stats/stats.js';
 
@@ -14,7 +15,7 @@ export class RecordingHooks {
   deny = new Set<string>();
   async gate(_cfg: unknown, action: string, client: HookClientInfo): Promise<void> {
     this.calls.push({ action, client });
-    if (this.deny.has(action)) throw new Error(`hook ${action} refused`);
+    if (this.deny.has(action)) throw new HookError(HookErrorCode.CodeNotZero, `hook ${action} refused`);
   }
   async notify(_cfg: unknown, action: string, client: HookClientInfo): Promise<void> {
     this.calls.push({ action, client });
