@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, repoRoot, run } from './harness.js';
@@ -75,7 +75,16 @@ before(async () => {
   app = join(work, 'app');
   mkdirSync(join(app, 'node_modules'), { recursive: true });
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'tsrs-pack-test', private: true, type: 'module' }));
-  const deps = Object.keys((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies);
+  // The runtime dependencies and theirs (werift-dtls brings several), from this checkout's hoisted tree.
+  const dependenciesOf = (dir: string): string[] =>
+    Object.keys((JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {});
+  const deps = new Set<string>();
+  for (const queue = dependenciesOf(root); queue.length > 0; ) {
+    const d = queue.pop()!;
+    if (deps.has(d) || !existsSync(join(root, 'node_modules', d, 'package.json'))) continue;
+    deps.add(d);
+    queue.push(...dependenciesOf(join(root, 'node_modules', d)));
+  }
   for (const d of deps) cpSync(join(root, 'node_modules', d), join(app, 'node_modules', d), { recursive: true });
   const installed = await npm(['install', '--offline', '--ignore-scripts', '--no-audit', '--no-fund', tarball], app);
   assert.equal(installed.code, 0, `${installed.stdout}\n${installed.stderr}`);
