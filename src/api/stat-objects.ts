@@ -95,6 +95,8 @@ export function streamObject(ctx: ServerContext, s: StreamView): Obj {
     publish: cid ? { active, cid } : { active },
     video: videoObject(s.source),
     audio: audioObject(s.source),
+    // tsrs: TS continuity-counter errors of a publisher that ingests MPEG-TS (issue 16, UDP caster).
+    continuity_errors: publisher?.stat.continuityErrors?.(),
   };
 }
 
@@ -117,6 +119,7 @@ export function clientObject(ctx: ServerContext, c: ClientSnapshot): Obj {
     send_bytes: st.sendBytes(),
     recv_bytes: st.recvBytes(),
     kbps: { recv_30s: c.recvKbps, send_30s: c.sendKbps },
+    continuity_errors: st.continuityErrors?.(),
   };
 }
 

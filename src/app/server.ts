@@ -21,6 +21,7 @@ import { ClusterService } from './edge/index.js';
 import { FfmpegService } from './ffmpeg/index.js';
 import { AdmissionService } from './admission/index.js';
 import { MeshNode, meshTokenAdmits, type MeshOptions } from './mesh/index.js';
+import { CasterService } from './caster/index.js';
 
 /** Knobs that are not in SRS's config format (tsrs extensions, set by the CLI from TSRS_* env vars). */
 export interface ServerOptions {
@@ -73,6 +74,8 @@ export class Server {
   readonly cluster: ClusterService;
   /** vhost transcode/exec and ingest: supervised ffmpeg and exec processes. */
   readonly ffmpeg: FfmpegService;
+  /** stream_caster: MPEG-TS over UDP and FLV over HTTP POST publish into the sources in-process. */
+  readonly casters: CasterService;
   /** Worker mesh: report publishes to the primary and relay streams other workers own (multi-process mode). */
   readonly mesh: MeshNode | null;
   private current: SrsConfig;
@@ -129,6 +132,7 @@ export class Server {
     this.http = new HttpServers(this.ctx, { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits });
     this.http.memoryFiles = this.hls.memory;
     this.mesh = options.mesh ? new MeshNode(this.ctx, options.mesh).register() : null;
+    this.casters = new CasterService(this.ctx, { httpLimits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits }, workers: options.mesh !== undefined });
     // Stats ids and traffic of a stream go with its source (HLS and DASH subscribe themselves).
     this.ctx.registry.addDropListener({ onSourceDropped: (source) => this.ctx.stats.forgetStream(source.key) });
   }
@@ -201,6 +205,13 @@ export class Server {
     await this.rtmp.listen(this.current.listen);
     // Ingests publish to the RTMP listeners, so they start once those are up.
     this.ffmpeg.start();
+    try {
+      await this.casters.start();
+    } catch (err) {
+      // A caster port that cannot be bound fails the start like the RTMP port; nothing is left listening.
+      await this.stop();
+      throw err;
+    }
     this.sampler = setInterval(() => this.ctx.stats.sample(this.ctx.now()), STATS_SAMPLE_MS);
     this.sampler.unref();
     this.ctx.stats.sample(this.ctx.now());
@@ -216,6 +227,8 @@ export class Server {
     if (this.sweeper) clearInterval(this.sweeper);
     // Child processes first (SIGTERM, then SIGKILL to each group): none may outlive the server.
     await this.ffmpeg.stop();
+    // Caster streams unpublish (on_unpublish) before HLS/DVR/DASH close their files.
+    await this.casters.stop();
     // HLS closes its segments and playlists (and disposes them when hls_dispose is set, as SRS).
     await this.hls.close();
     // Recordings are finished (moov written, files renamed) before the process goes.

@@ -242,11 +242,30 @@ export function buildSrtServer(root: Block): SrtServerConfig {
   return cfg;
 }
 
+/** Casters tsrs runs (issue 16); `gb28181` is refused at load until it is built, `rtsp` left SRS in v4. */
+const SUPPORTED_CASTERS = new Set(['mpegts_over_udp', 'flv']);
+
+/** An enabled caster must name a supported engine, a port and an output (SRS fails such a caster at start). */
+function checkCaster(b: Block, cfg: StreamCasterConfig): void {
+  if (!cfg.enabled) return;
+  if (cfg.caster === 'gb28181') {
+    throw new ConfigError(`${locate(b, 'caster')}: stream_caster gb28181 is not supported by tsrs (only mpegts_over_udp and flv)`);
+  }
+  if (!SUPPORTED_CASTERS.has(cfg.caster)) {
+    throw new ConfigError(`${locate(b, 'caster')}: unsupported stream_caster.caster "${cfg.caster}" (mpegts_over_udp or flv)`);
+  }
+  if (cfg.listen <= 0 || cfg.listen > 65535) throw new ConfigError(`${locate(b, 'listen')}: stream_caster.listen has invalid port ${cfg.listen}`);
+  if (cfg.output === '') throw new ConfigError(`${locate(b, 'output')}: stream_caster.output is empty (an rtmp:// URL naming the stream)`);
+  if (!/^rtmp:\/\/[^/]+\/.+\/.+/.test(cfg.output)) {
+    throw new ConfigError(`${locate(b, 'output')}: stream_caster.output=${cfg.output} is not rtmp://host[:port]/app/stream`);
+  }
+}
+
 export function buildStreamCasters(root: Block): StreamCasterConfig[] {
   return root.all('stream_caster').map((dir) => {
     const b = new Block(dir, 'stream_caster', root.env, false);
     const sip = b.block('sip');
-    return {
+    const cfg: StreamCasterConfig = {
       enabled: b.off('enabled'),
       caster: b.str('caster', ''),
       output: b.str('output', ''),
@@ -260,6 +279,8 @@ export function buildStreamCasters(root: Block): StreamCasterConfig[] {
       },
       directive: dir,
     };
+    checkCaster(b, cfg);
+    return cfg;
   });
 }
 

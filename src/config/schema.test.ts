@@ -473,3 +473,24 @@ test('rtc candidate: $ENV, unset env → *, literal value', () => {
   assert.equal(load('rtc_server { candidate 1.1.1.1; }', { SRS_RTC_SERVER_CANDIDATE: '2.2.2.2' }).rtcServer.candidate, '2.2.2.2');
   assert.equal(load('', { SRS_RTC_SERVER_CANDIDATE: '$MYIP', MYIP: '3.3.3.3' }).rtcServer.candidate, '3.3.3.3');
 });
+
+test('stream_caster: gb28181 and unknown engines refused at load when enabled; port and output checked', () => {
+  const err = (text: string): string => {
+    try {
+      load(text);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'loaded';
+  };
+  assert.match(err('stream_caster { enabled on; caster gb28181; listen 9000; output rtmp://127.0.0.1/live/[stream]; }'), /gb28181 is not supported/);
+  assert.match(err('stream_caster { enabled on; caster rtsp; listen 554; output rtmp://127.0.0.1/live/s; }'), /unsupported stream_caster.caster "rtsp"/);
+  assert.match(err('stream_caster { enabled on; caster flv; output rtmp://127.0.0.1/[app]/[stream]; }'), /stream_caster.listen has invalid port 0/);
+  assert.match(err('stream_caster { enabled on; caster mpegts_over_udp; listen 8935; }'), /stream_caster.output is empty/);
+  assert.match(err('stream_caster { enabled on; caster mpegts_over_udp; listen 8935; output rtmp://127.0.0.1/live; }'), /not rtmp:\/\/host\[:port\]\/app\/stream/);
+  // Disabled blocks (SRS 5 example configs) load whatever they say.
+  assert.equal(err('stream_caster { enabled off; caster gb28181; listen 9000; }'), 'loaded');
+  const c = load('stream_caster { enabled on; caster mpegts_over_udp; listen 8935; output rtmp://127.0.0.1/live/livestream; }');
+  assert.equal(c.streamCasters[0]!.enabled, true);
+  assert.equal(c.streamCasters[0]!.caster, 'mpegts_over_udp');
+});

@@ -65,6 +65,8 @@ export const SUPPORTED_DIRECTIVES: ReadonlySet<string> = new Set([
   'vhost.transcode.*',
   'vhost.ingest.*',
   'vhost.exec.*',
+  // Stream casters (issue 16): mpegts_over_udp and flv; gb28181 (and so `sip`) is refused at load.
+  ...['enabled', 'caster', 'output', 'listen'].map((d) => `stream_caster.${d}`),
 ]);
 
 /** A new set: the defaults (or `base`) plus `extra` paths, for the app to declare features it gained. */

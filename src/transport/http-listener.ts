@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 export interface HttpLimits {
   /** The request line and headers must arrive within this time (slowloris). */
   headersTimeoutMs: number;
-  /** The whole request, body included, must arrive within this time. */
+  /** The whole request, body included, must arrive within this time (0: no limit). */
   requestTimeoutMs: number;
   /** An idle keep-alive connection is closed after this time. */
   keepAliveTimeoutMs: number;
@@ -82,7 +82,8 @@ export class HttpListener {
       ? https.createServer({ ...serverOptions, key: options.tls.key, cert: options.tls.cert }, options.onRequest)
       : http.createServer(serverOptions, options.onRequest);
     // Node only applies headersTimeout when it is below requestTimeout; keep that invariant explicit.
-    if (limits.headersTimeoutMs > limits.requestTimeoutMs) this.server.requestTimeout = limits.headersTimeoutMs;
+    // requestTimeoutMs 0 means no deadline for the whole request (a long-running POST body: FLV caster).
+    if (limits.requestTimeoutMs > 0 && limits.headersTimeoutMs > limits.requestTimeoutMs) this.server.requestTimeout = limits.headersTimeoutMs;
     this.server.on('connection', (socket: net.Socket) => {
       if (options.admit && !options.admit(socket)) socket.destroy();
     });

@@ -12,7 +12,11 @@ export type ClientType =
   | 'flash-publish'
   | 'haivision-publish'
   | 'rtc-publish'
-  | 'srt-publish';
+  | 'srt-publish'
+  // Stream casters (issue 16). SRS's casters republish over a loopback RTMP client, so SRS lists them as
+  // fmle-publish from 127.0.0.1; tsrs publishes in-process and names the caster and its sender instead.
+  | 'mpegts-caster'
+  | 'flv-caster';
 
 export interface ClientStat {
   readonly id: string;
@@ -34,6 +38,8 @@ export interface ClientStat {
   kick(reason: string): void;
   /** Frames this viewer's queue dropped to keep up (slow-viewer policy), when the connection tracks it. */
   droppedFrames?(): number;
+  /** TS continuity-counter errors of a publisher that ingests MPEG-TS (mpegts_over_udp caster). */
+  continuityErrors?(): number;
 }
 
 /** Sliding kbps over a 30 s window from periodic byte samples. */

@@ -1,0 +1,3 @@
+// Public surface of app/caster: the stream casters of issue 16 (mpegts_over_udp, flv over HTTP POST).
+export { CasterService, type CasterServiceOptions } from './caster-service.js';
+export { appStreamOfPath, casterRequest, expandOutputUrl, type CasterVariables } from './output-url.js';
