@@ -14,7 +14,9 @@ import type { ClientType } from '../stats/stats.js';
 
 /** Who publishes: the caster's client as the record, hooks and security see it. */
 export interface CasterClient {
-  type: Extract<ClientType, 'mpegts-caster' | 'flv-caster'>;
+  type: Extract<ClientType, 'mpegts-caster' | 'flv-caster' | 'srt-publish'>;
+  /** Admission protocol (logs); 'caster' unless another ingest (SRT) reuses this path. */
+  proto?: 'caster' | 'srt';
   /** The sender's address (the UDP datagrams' source, the HTTP client). */
   ip: string;
   /** The caster's port (publish info, as an RTMP publisher's local port). */
@@ -58,7 +60,7 @@ export class CasterPublish {
     let kickedEarly = '';
     const client = ctx.admission.openClient(
       {
-        proto: 'caster',
+        proto: who.proto ?? 'caster',
         id: log.cid,
         ip: who.ip,
         log,
