@@ -9,7 +9,7 @@ import dgram from 'node:dgram';
 import { ffmpegPublish, freePort, httpConf, probeStreams, run, startServer, type RunningServer } from './harness.js';
 import { join } from 'node:path';
 import { pollUntil, readPlaylist } from './hls-helpers.js';
-import { eventually, getJson, request, type Json } from './http-helpers.js';
+import { eventually, getJson, request, within, type Json } from './http-helpers.js';
 
 const PASSPHRASE = 'correct-horse-battery';
 
@@ -155,10 +155,15 @@ describe('SRT server: publish and play over SRT', { timeout: 120_000 }, () => {
     const c = await eventually(async () => (await clients(srv)).find((x) => x.type === 'srt-publish' && x.name === 's'), 'srt-publish client', 10_000);
     assert.equal(c.publish, true);
     assert.equal(c.ip, '127.0.0.1');
+    assert.equal(typeof c.srt?.rtt_ms, 'number', JSON.stringify(c));
+    assert.equal(c.srt.latency_ms, 200, 'the larger latency wins (ffmpeg asked 200 ms)');
+    assert.equal(typeof c.srt.recv_retransmitted, 'number');
     await eventually(async () => ((await clients(srv)).find((x) => x.id === c.id)?.recv_bytes > 0 ? true : undefined), 'recv_bytes > 0', 10_000);
     const del = await request(`http://127.0.0.1:${srv.ports.api}/api/v1/clients/${c.id}`, { method: 'DELETE' });
     assert.equal(del.status, 200);
     await eventually(async () => (!(await clients(srv)).some((x) => x.id === c.id) && !(await published(srv, 's')) ? true : undefined), 'kicked publisher gone', 10_000);
+    // The SRT connection was shut down: ffmpeg's next send fails and it exits.
+    await within(publisher.exited, 15_000, 'ffmpeg exits after the kick');
   });
 });
 

@@ -14,6 +14,7 @@ import type { ClientTicket, Ticket } from '../admission/index.js';
 import type { ServerContext } from '../context.js';
 import type { LiveSource } from '../live/live-source.js';
 import { sourceOptionsOf } from '../live/source-options.js';
+import type { SrtLinkStats } from '../stats/stats.js';
 import type { TsFanout, TsViewer } from './ts-fanout.js';
 
 /** Frames kept while the publish is admitted (hooks may be slow); more are dropped. */
@@ -94,6 +95,20 @@ export class SrtSession implements TsViewer {
     if (this.conn.send(payload, this.host.now())) this.sendBytes += payload.length;
   }
 
+  linkStats(): SrtLinkStats {
+    const s = this.conn.stats();
+    return {
+      rtt_ms: Math.round(s.rttMs * 100) / 100,
+      latency_ms: s.latencyMs,
+      recv_lost: s.receiver.lost,
+      recv_retransmitted: s.receiver.retransmitted,
+      recv_dropped: s.receiver.dropped,
+      send_retransmitted: s.sender.retransmitted,
+      send_dropped: s.sender.dropped,
+      naks_received: s.sender.naksReceived,
+    };
+  }
+
   backlog(): number {
     return this.conn.stats().sendBuffered;
   }
@@ -154,6 +169,7 @@ export class SrtSession implements TsViewer {
         log: this.log,
         recvBytes: () => this.recvBytes,
         kick: (reason) => this.close(`kicked: ${reason}`),
+        srt: () => this.linkStats(),
       },
       req,
     ).then(
@@ -232,6 +248,7 @@ export class SrtSession implements TsViewer {
       recvBytes: () => this.recvBytes,
       kick: (reason) => this.close(`kicked: ${reason}`),
     });
+    client.stat.srt = () => this.linkStats();
     let ticket: Ticket;
     try {
       ticket = await client.admit('play', { vhost, app: req.app, stream: req.stream, param: req.param, tcUrl: req.tcUrl, pageUrl: '', type: 'srt-play' });
