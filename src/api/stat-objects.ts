@@ -120,6 +120,8 @@ export function clientObject(ctx: ServerContext, c: ClientSnapshot): Obj {
     recv_bytes: st.recvBytes(),
     kbps: { recv_30s: c.recvKbps, send_30s: c.sendKbps },
     continuity_errors: st.continuityErrors?.(),
+    // tsrs: RTT, loss and retransmissions of an SRT client (issue 14).
+    srt: st.srt?.(),
   };
 }
 

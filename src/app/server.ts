@@ -23,6 +23,7 @@ import { AdmissionService } from './admission/index.js';
 import { RtcService } from './webrtc/index.js';
 import { MeshNode, meshTokenAdmits, type MeshOptions } from './mesh/index.js';
 import { CasterService } from './caster/index.js';
+import { SrtService } from './srt/index.js';
 
 /** Knobs that are not in SRS's config format (tsrs extensions, set by the CLI from TSRS_* env vars). */
 export interface ServerOptions {
@@ -77,6 +78,8 @@ export class Server {
   readonly ffmpeg: FfmpegService;
   /** stream_caster: MPEG-TS over UDP and FLV over HTTP POST publish into the sources in-process. */
   readonly casters: CasterService;
+  /** srt_server: publish and play over SRT (issue 14). */
+  readonly srt: SrtService;
   /** Worker mesh: report publishes to the primary and relay streams other workers own (multi-process mode). */
   readonly mesh: MeshNode | null;
   /** WebRTC (rtc_server): the UDP port and its play sessions. */
@@ -137,6 +140,7 @@ export class Server {
     this.rtc = new RtcService(this.ctx, () => this.ffmpeg.supervisor);
     this.mesh = options.mesh ? new MeshNode(this.ctx, options.mesh).register() : null;
     this.casters = new CasterService(this.ctx, { httpLimits: { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits }, workers: options.mesh !== undefined });
+    this.srt = new SrtService(this.ctx, { workers: options.mesh !== undefined });
     // Stats ids and traffic of a stream go with its source (HLS and DASH subscribe themselves).
     this.ctx.registry.addDropListener({ onSourceDropped: (source) => this.ctx.stats.forgetStream(source.key) });
   }
@@ -217,6 +221,7 @@ export class Server {
     this.ffmpeg.start();
     try {
       await this.casters.start();
+      await this.srt.start();
     } catch (err) {
       // A caster port that cannot be bound fails the start like the RTMP port; nothing is left listening.
       await this.stop();
@@ -239,6 +244,7 @@ export class Server {
     await this.ffmpeg.stop();
     // Caster streams unpublish (on_unpublish) before HLS/DVR/DASH close their files.
     await this.casters.stop();
+    await this.srt.stop();
     // HLS closes its segments and playlists (and disposes them when hls_dispose is set, as SRS).
     await this.hls.close();
     // Recordings are finished (moov written, files renamed) before the process goes.

@@ -70,6 +70,11 @@ export const SUPPORTED_DIRECTIVES: ReadonlySet<string> = new Set([
   ...['enabled', 'rtmp_to_rtc', 'stun_timeout', 'dtls_role', 'keep_bframe'].map((d) => `vhost.rtc.${d}`),
   // Stream casters (issue 16): mpegts_over_udp and flv; gb28181 (and so `sip`) is refused at load.
   ...['enabled', 'caster', 'output', 'listen'].map((d) => `stream_caster.${d}`),
+  // SRT server (issue 14). tsbpdmode: TSBPD is always on (live mode); sei_filter/mix_correct are not done.
+  ...[
+    'enabled', 'listen', 'default_app', 'latency', 'peerlatency', 'recvlatency', 'passphrase', 'pbkeylen', 'tlpktdrop',
+    'tsbpdmode', 'connect_timeout', 'peer_idle_timeout', 'maxbw', 'mss', 'payloadsize', 'sendbuf', 'recvbuf',
+  ].map((d) => `srt_server.${d}`),
 ]);
 
 /** A new set: the defaults (or `base`) plus `extra` paths, for the app to declare features it gained. */

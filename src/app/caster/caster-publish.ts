@@ -10,11 +10,13 @@ import type { ServerContext } from '../context.js';
 import type { ClientTicket, ConnectionSlot, Ticket } from '../admission/index.js';
 import type { LiveSource, Publisher } from '../live/live-source.js';
 import { sourceOptionsOf } from '../live/source-options.js';
-import type { ClientType } from '../stats/stats.js';
+import type { ClientType, SrtLinkStats } from '../stats/stats.js';
 
 /** Who publishes: the caster's client as the record, hooks and security see it. */
 export interface CasterClient {
-  type: Extract<ClientType, 'mpegts-caster' | 'flv-caster'>;
+  type: Extract<ClientType, 'mpegts-caster' | 'flv-caster' | 'srt-publish'>;
+  /** Admission protocol (logs); 'caster' unless another ingest (SRT) reuses this path. */
+  proto?: 'caster' | 'srt';
   /** The sender's address (the UDP datagrams' source, the HTTP client). */
   ip: string;
   /** The caster's port (publish info, as an RTMP publisher's local port). */
@@ -25,6 +27,8 @@ export interface CasterClient {
   kick(reason: string): void;
   /** TS continuity-counter errors of this publish (mpegts_over_udp), shown by the API. */
   continuityErrors?(): number;
+  /** Link statistics of an SRT publisher, shown by the API. */
+  srt?(): SrtLinkStats;
   /** max_connections slot of a TCP caster client, freed when the publish ends. */
   slot?: ConnectionSlot;
 }
@@ -58,7 +62,7 @@ export class CasterPublish {
     let kickedEarly = '';
     const client = ctx.admission.openClient(
       {
-        proto: 'caster',
+        proto: who.proto ?? 'caster',
         id: log.cid,
         ip: who.ip,
         log,
@@ -76,6 +80,7 @@ export class CasterPublish {
       who.slot,
     );
     if (who.continuityErrors) client.stat.continuityErrors = who.continuityErrors;
+    if (who.srt) client.stat.srt = who.srt;
     let ticket: Ticket;
     try {
       ticket = await client.admit('publish', { vhost, app: req.app, stream: req.stream, param: req.param, tcUrl: req.tcUrl, pageUrl: '', type: who.type });

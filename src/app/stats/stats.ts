@@ -40,7 +40,22 @@ export interface ClientStat {
   droppedFrames?(): number;
   /** TS continuity-counter errors of a publisher that ingests MPEG-TS (mpegts_over_udp caster). */
   continuityErrors?(): number;
+  /** Link statistics of an SRT client (issue 14), shown by the API as `srt`. */
+  srt?(): SrtLinkStats;
 }
+
+/** An SRT client's link as the API shows it (snake_case, like the rest of /api/v1/clients). */
+export type SrtLinkStats = {
+  rtt_ms: number;
+  latency_ms: number;
+  /** Packets the receiver found missing (publish) / retransmitted by us (play). */
+  recv_lost: number;
+  recv_retransmitted: number;
+  recv_dropped: number;
+  send_retransmitted: number;
+  send_dropped: number;
+  naks_received: number;
+};
 
 /** Sliding kbps over a 30 s window from periodic byte samples. */
 export class KbpsWindow {
