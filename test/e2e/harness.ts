@@ -258,7 +258,12 @@ export function ffmpegPlay(url: string): FfmpegPlayer {
 
 /** An ffmpeg child with these arguments: its stderr kept, its exit awaited, stop() kills it. */
 export function ffmpegProcess(args: string[]): FfmpegPlayer {
-  const proc = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  return clientProcess('ffmpeg', args);
+}
+
+/** A client tool (ffmpeg, srt-live-transmit...) as a child: its stderr kept, its exit awaited, stop() kills it. */
+export function clientProcess(cmd: string, args: string[]): FfmpegPlayer {
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
   const exited = new Promise<number | null>((r) => proc.on('close', (code) => r(code)));

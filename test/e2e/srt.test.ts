@@ -6,35 +6,16 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { ffmpegPublish, freePort, httpConf, probeStreams, run, startServer, type RunningServer } from './harness.js';
+import { clientProcess, ffmpegPublish, freePort, type FfmpegPlayer, httpConf, probeStreams, run, startServer, type RunningServer } from './harness.js';
 import { join } from 'node:path';
 import { pollUntil, readPlaylist } from './hls-helpers.js';
 import { eventually, getJson, request, within, type Json } from './http-helpers.js';
 
 const PASSPHRASE = 'correct-horse-battery';
 
-interface Proc {
-  proc: ChildProcess;
-  exited: Promise<number | null>;
-  stderr(): string;
-  stop(): Promise<void>;
-}
-
-function spawnProc(cmd: string, args: string[]): Proc {
-  const proc = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  proc.stderr!.on('data', (b: Buffer) => (err += b.toString()));
-  const exited = new Promise<number | null>((r) => proc.on('close', (code) => r(code)));
-  return {
-    proc,
-    exited,
-    stderr: () => err,
-    stop: async () => {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
+/** A client tool child (the harness's handle). */
+type Proc = FfmpegPlayer;
+const spawnProc = clientProcess;
 
 const SOURCE = ['-hide_banner', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100'];
 const ENCODE = ['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '25', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '64k'];
