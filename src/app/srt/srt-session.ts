@@ -110,7 +110,7 @@ export class SrtSession implements TsViewer {
   }
 
   backlog(): number {
-    return this.conn.stats().sendBuffered;
+    return this.conn.sendBuffered;
   }
 
   /** Close from the server side (kick, busy stream, refused, server stop). */

@@ -583,6 +583,11 @@ export class SrtConnection {
     return e;
   }
 
+  /** Packets in the send buffer not yet acknowledged: read per frame by a fan-out, so no stats object. */
+  get sendBuffered(): number {
+    return this.sender?.buffered ?? 0;
+  }
+
   stats(): SrtConnectionStats {
     const emptyRx: ReceiverStats = { received: 0, delivered: 0, lost: 0, dropped: 0, duplicates: 0, outOfWindow: 0, retransmitted: 0, naksSent: 0, acksSent: 0 };
     const emptyTx: SenderStats = { sent: 0, retransmitted: 0, dropped: 0, overflowDropped: 0, naksReceived: 0, acksReceived: 0, ignoredNaks: 0 };
